@@ -1,0 +1,139 @@
+// swift-tools-version:6.1
+// Tagwave: event-sourced cache invalidation for server-side Swift on Linux.
+//
+// One library target per concern; `tagwave` on top holds no business logic.
+// Only `TagwaveRedis` touches hiredis's C API and only `TagwaveSQLite` touches SQLite's.
+import PackageDescription
+
+/// Strict settings, listed once for every Swift target.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "tagwave",
+    products: [
+        .library(name: "TagwaveRedis", targets: ["TagwaveRedis"]),
+        .library(name: "TagwaveLedger", targets: ["TagwaveLedger"]),
+        .library(name: "TagwaveWorker", targets: ["TagwaveWorker"]),
+        .executable(name: "tagwave", targets: ["tagwave"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: C libraries (system packages: libhiredis-dev, libsqlite3-dev)
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+
+        // MARK: Libraries
+        .target(
+            name: "_TagwaveThreads",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TagwaveRedis",
+            dependencies: [
+                "CHiredis",
+                "_TagwaveThreads",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TagwaveSQLite",
+            dependencies: ["CSQLite"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TagwaveLedger",
+            dependencies: [
+                "TagwaveSQLite",
+                "_TagwaveThreads",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedMigrations"]
+        ),
+        .target(
+            name: "TagwaveWorker",
+            dependencies: [
+                "TagwaveRedis",
+                "TagwaveLedger",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The command-line tool (no business logic: every verb calls a library)
+        .executableTarget(
+            name: "tagwave",
+            dependencies: [
+                "TagwaveRedis",
+                "TagwaveLedger",
+                "TagwaveWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Build tooling: `migrations/*.sql` compiled into the ledger module
+        .executableTarget(
+            name: "tagwave-embed-migrations",
+            path: "Plugins/EmbedMigrationsTool",
+            swiftSettings: swiftSettings
+        ),
+        .plugin(
+            name: "EmbedMigrations",
+            capability: .buildTool(),
+            dependencies: ["tagwave-embed-migrations"]
+        ),
+
+        // MARK: Tests (real redis-server, real SQLite files)
+        .target(
+            name: "TagwaveTestSupport",
+            dependencies: [
+                "TagwaveRedis",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TagwaveTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // `tagwave-test-child <role> args…`: a separate process for tests that need several
+        // (processes sharing one ledger file); tests find it next to the test bundle.
+        .executableTarget(
+            name: "tagwave-test-child",
+            dependencies: [
+                "TagwaveLedger",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TagwaveTestChild",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TagwaveRedisTests",
+            dependencies: ["TagwaveRedis", "TagwaveTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TagwaveLedgerTests",
+            dependencies: ["TagwaveLedger", "TagwaveSQLite", "TagwaveTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

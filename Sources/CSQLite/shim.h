@@ -1,0 +1,6 @@
+#ifndef TAGWAVE_CSQLITE_SHIM_H
+#define TAGWAVE_CSQLITE_SHIM_H
+#include <sqlite3.h>
+// SQLITE_TRANSIENT is a macro cast Swift cannot import: expose it as a function.
+static inline sqlite3_destructor_type tagwave_sqlite_transient(void) { return SQLITE_TRANSIENT; }
+#endif

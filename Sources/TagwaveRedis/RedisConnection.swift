@@ -1,0 +1,347 @@
+import CHiredis
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One blocking hiredis connection. This is the only type in Tagwave that touches hiredis's C API.
+///
+/// A connection is confined to one thread: the ``RedisClient`` that owns it runs every call on
+/// that connection's ``OwnedThread`` (never on Swift's cooperative pool), and hands it out only
+/// inside ``RedisClient/withConnection(_:)`` closures, which run on that thread too.
+/// Do not store it or pass it to another thread.
+///
+/// It connects lazily, authenticates and selects the database on every (re)connect, and after a
+/// failure reconnects with capped exponential backoff (``ReconnectBackoff``), logging one line
+/// when an outage starts and one when it ends.
+public final class RedisConnection {
+    /// The configuration it connects with.
+    public let configuration: RedisConfiguration
+    private let logger: Logger
+    private var context: UnsafeMutablePointer<redisContext>?
+    /// Shared by every connection of one client: one outage, one backoff, one log line.
+    private let health: ConnectionHealth
+    private var lastUsed: UInt64 = 0
+    /// A connection idle for longer than this is checked for a half-closed socket before use,
+    /// so a command after a server restart goes to a fresh connection instead of failing.
+    private static let idleCheckAfter: UInt64 = 1_000_000_000
+
+    init(configuration: RedisConfiguration, logger: Logger, health: ConnectionHealth) {
+        self.configuration = configuration
+        self.logger = logger
+        self.health = health
+    }
+
+    deinit {
+        if let context { redisFree(context) }
+    }
+
+    /// True while a TCP connection is established (it may still turn out to be broken on use).
+    public var isConnected: Bool { context != nil }
+
+    // MARK: Commands
+
+    /// Sends one command and waits for its reply.
+    ///
+    /// - Parameters:
+    ///   - command: the command.
+    ///   - blockingFor: for blocking commands (`XREADGROUP … BLOCK`, `BLPOP`): how long the server may
+    ///     hold the reply; it is added to the command timeout.
+    /// - Returns: the reply. An error reply throws instead.
+    /// - Throws: ``RedisError``: ``RedisError/Code/server`` with the server's text, or a connection
+    ///   problem (``RedisError/isConnectionProblem``) after which the outcome of the command is unknown.
+    @discardableResult
+    public func send(_ command: RedisCommand, blockingFor: Duration? = nil) throws -> RedisReply {
+        let reply = try roundTrip([command], blockingFor: blockingFor)[0]
+        if case .error(let text) = reply {
+            if let fallback = command.evalFallback, text.hasPrefix("NOSCRIPT") {
+                return try send(fallback).throwingServerError(command: "EVAL")
+            }
+            throw RedisError.server(text, command: command.name)
+        }
+        return reply
+    }
+
+    /// Writes all commands with one flush, then reads their replies, in order.
+    ///
+    /// Error replies are returned as ``RedisReply/error(_:)`` values in their place; an `EVALSHA`
+    /// the server does not know is retried once with `EVAL` and its reply put in its place.
+    /// - Throws: ``RedisError`` for connection problems only; the outcome of every command is then unknown.
+    public func pipeline(_ commands: [RedisCommand]) throws -> [RedisReply] {
+        guard !commands.isEmpty else { return [] }
+        var replies = try roundTrip(commands, blockingFor: nil)
+        let missing = replies.indices.filter { replies[$0].errorMessage?.hasPrefix("NOSCRIPT") == true && commands[$0].script != nil }
+        if !missing.isEmpty {
+            let retried = try roundTrip(missing.map { commands[$0].evalFallback! }, blockingFor: nil)
+            for (index, reply) in zip(missing, retried) { replies[index] = reply }
+        }
+        return replies
+    }
+
+    /// Drops the TCP connection; the next command reconnects.
+    public func close() {
+        if let context {
+            redisFree(context)
+            self.context = nil
+        }
+    }
+
+    // MARK: Wire
+
+    private func roundTrip(_ commands: [RedisCommand], blockingFor: Duration?) throws -> [RedisReply] {
+        let context = try connectedContext()
+        if let blockingFor { setTimeout(context, configuration.commandTimeout + blockingFor) }
+        defer {
+            if blockingFor != nil, let current = self.context { setTimeout(current, configuration.commandTimeout) }
+        }
+        for command in commands {
+            let status = Self.withArgv(command.arguments) { argc, argv, lengths in
+                redisAppendCommandArgv(context, argc, argv, lengths)
+            }
+            if status != REDIS_OK { throw broken(context, during: command.name) }
+        }
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        for command in commands {
+            var raw: UnsafeMutableRawPointer?
+            if redisGetReply(context, &raw) != REDIS_OK || raw == nil {
+                throw broken(context, during: command.name)
+            }
+            let reply = raw!.assumingMemoryBound(to: redisReply.self)
+            replies.append(Self.decode(reply))
+            freeReplyObject(raw)
+        }
+        lastUsed = Self.now()
+        return replies
+    }
+
+    /// Calls `body` with hiredis's argv/argvlen for `arguments`, all backed by one buffer.
+    private static func withArgv<R>(
+        _ arguments: [[UInt8]],
+        _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
+    ) -> R {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(arguments.reduce(0) { $0 + $1.count } + 1)
+        var lengths: [Int] = []
+        lengths.reserveCapacity(arguments.count)
+        for argument in arguments {
+            buffer.append(contentsOf: argument)
+            lengths.append(argument.count)
+        }
+        if buffer.isEmpty { buffer.append(0) }  // a valid base address even when all are empty
+        return buffer.withUnsafeBufferPointer { bytes in
+            let base = UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var pointers: [UnsafePointer<CChar>?] = []
+            pointers.reserveCapacity(arguments.count)
+            var offset = 0
+            for length in lengths {
+                pointers.append(base + offset)
+                offset += length
+            }
+            return pointers.withUnsafeMutableBufferPointer { argv in
+                lengths.withUnsafeBufferPointer { argvlen in
+                    body(Int32(arguments.count), argv.baseAddress!, argvlen.baseAddress!)
+                }
+            }
+        }
+    }
+
+    static func decode(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
+        let r = reply.pointee
+        switch r.type {
+        case REDIS_REPLY_STRING:
+            return .bulk(bytes(r.str, Int(r.len)))
+        case REDIS_REPLY_STATUS:
+            return .status(String(decoding: bytes(r.str, Int(r.len)), as: UTF8.self))
+        case REDIS_REPLY_ERROR:
+            return .error(String(decoding: bytes(r.str, Int(r.len)), as: UTF8.self))
+        case REDIS_REPLY_INTEGER:
+            return .integer(Int64(r.integer))
+        case REDIS_REPLY_ARRAY:
+            var elements: [RedisReply] = []
+            elements.reserveCapacity(Int(r.elements))
+            for index in 0..<Int(r.elements) {
+                if let element = r.element[index] { elements.append(decode(element)) } else { elements.append(.null) }
+            }
+            return .array(elements)
+        default:
+            return .null
+        }
+    }
+
+    private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, _ count: Int) -> [UInt8] {
+        guard let pointer, count > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+    }
+
+    // MARK: Connecting
+
+    private func connectedContext() throws -> UnsafeMutablePointer<redisContext> {
+        if let context {
+            if Self.now() &- lastUsed > Self.idleCheckAfter, Self.peerClosed(context.pointee.fd) {
+                logger.debug("idle Redis connection was closed by the server; reconnecting")
+                close()
+            } else {
+                return context
+            }
+        }
+        if let refusal = health.refusal(at: Self.now()) { throw refusal }
+        do {
+            let context = try connect()
+            self.context = context
+            if case .recovered(let attempts, let downtime) = health.attemptSucceeded(at: Self.now()) {
+                logger.notice(
+                    "reconnected to Redis at \(configuration.address) after \(attempts) attempt(s), down \(downtime / 1_000_000) ms")
+            }
+            lastUsed = Self.now()
+            return context
+        } catch let error as RedisError {
+            if health.attemptFailed(error, at: Self.now()) == .outageStarted {
+                logger.error("\(error.message)")
+            } else {
+                logger.debug("reconnect failed: \(error.message)")
+            }
+            throw error
+        }
+    }
+
+    private func connect() throws -> UnsafeMutablePointer<redisContext> {
+        let address = configuration.address
+        guard let context = redisConnectWithTimeout(configuration.host, Int32(configuration.port), Self.timeval(configuration.connectTimeout)) else {
+            throw RedisError(.connectionFailed, "cannot connect to \(address): out of memory")
+        }
+        if context.pointee.err != 0 {
+            let reason = Self.errorText(context)
+            redisFree(context)
+            throw RedisError(
+                .connectionFailed,
+                "cannot connect to \(address): \(reason.lowercased()) — is redis-server running? set REDIS_URL (redis://host:port/db) or REDIS_HOST/REDIS_PORT"
+            )
+        }
+        _ = redisEnableKeepAlive(context)
+        setTimeout(context, configuration.commandTimeout)
+        self.context = context
+        do {
+            try handshake()
+        } catch {
+            close()
+            throw error
+        }
+        return context
+    }
+
+    private func handshake() throws {
+        var commands: [RedisCommand] = []
+        if let password = configuration.password {
+            if let user = configuration.username {
+                commands.append(RedisCommand("AUTH", RedisArgument(user), RedisArgument(password)))
+            } else {
+                commands.append(RedisCommand("AUTH", RedisArgument(password)))
+            }
+        }
+        if configuration.database != 0 { commands.append(RedisCommand("SELECT", RedisArgument(configuration.database))) }
+        if let name = configuration.clientName { commands.append(RedisCommand("CLIENT", "SETNAME", RedisArgument(name))) }
+        guard !commands.isEmpty, let context else { return }
+        let replies: [RedisReply]
+        do {
+            replies = try roundTripOnHandshake(context, commands)
+        }
+        for (command, reply) in zip(commands, replies) {
+            guard case .error(let text) = reply else { continue }
+            switch command.name {
+            case "AUTH":
+                let user = configuration.username ?? "default"
+                if text.hasPrefix("WRONGPASS") || text.contains("invalid password") || text.contains("invalid username") {
+                    throw RedisError(
+                        .authenticationFailed,
+                        "authentication failed for user '\(user)' at \(configuration.address): check the password (REDIS_PASSWORD or the URL's user:password@)",
+                        serverMessage: text)
+                }
+                throw RedisError(
+                    .authenticationFailed, "authentication failed for user '\(user)' at \(configuration.address): \(text)",
+                    serverMessage: text)
+            case "SELECT":
+                throw RedisError(
+                    .invalidConfiguration,
+                    "cannot select database \(configuration.database) at \(configuration.address): \(text)",
+                    serverMessage: text)
+            default:
+                throw RedisError.server(text, command: command.name)
+            }
+        }
+    }
+
+    /// The handshake's round trip: like ``roundTrip(_:blockingFor:)`` but on a context not yet published.
+    private func roundTripOnHandshake(_ context: UnsafeMutablePointer<redisContext>, _ commands: [RedisCommand]) throws -> [RedisReply] {
+        for command in commands {
+            let status = Self.withArgv(command.arguments) { redisAppendCommandArgv(context, $0, $1, $2) }
+            if status != REDIS_OK { throw RedisError(.connectionFailed, "cannot connect to \(configuration.address): \(Self.errorText(context))") }
+        }
+        var replies: [RedisReply] = []
+        for _ in commands {
+            var raw: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+                throw RedisError(.connectionFailed, "cannot connect to \(configuration.address): \(Self.errorText(context))")
+            }
+            replies.append(Self.decode(raw.assumingMemoryBound(to: redisReply.self)))
+            freeReplyObject(raw)
+        }
+        return replies
+    }
+
+    /// Turns a failed read or write into an error, drops the connection and starts an outage.
+    private func broken(_ context: UnsafeMutablePointer<redisContext>, during command: String) -> RedisError {
+        let err = context.pointee.err
+        let savedErrno = errno
+        let reason = Self.errorText(context)
+        close()
+        let error: RedisError
+        if err == REDIS_ERR_IO && (savedErrno == EAGAIN || savedErrno == EWOULDBLOCK) {
+            error = RedisError(
+                .timeout,
+                "Redis at \(configuration.address) did not answer \(command) within \(configuration.commandTimeout): the outcome is unknown; the connection was reset")
+        } else {
+            error = RedisError(
+                .connectionLost,
+                "lost the connection to Redis at \(configuration.address) during \(command): \(reason.lowercased()); the outcome is unknown, it will reconnect")
+        }
+        if health.connectionLost(error, at: Self.now()) == .outageStarted {
+            logger.warning("\(error.message)")
+        }
+        return error
+    }
+
+    private func setTimeout(_ context: UnsafeMutablePointer<redisContext>, _ duration: Duration) {
+        _ = redisSetTimeout(context, Self.timeval(duration))
+    }
+
+    private static func timeval(_ duration: Duration) -> Glibc.timeval {
+        let nanoseconds = duration.nanoseconds
+        return Glibc.timeval(tv_sec: Int(nanoseconds / 1_000_000_000), tv_usec: Int(nanoseconds % 1_000_000_000 / 1000))
+    }
+
+    private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: context.pointee.errstr) { raw in
+            let bytes = raw.prefix { $0 != 0 }
+            let text = String(decoding: bytes, as: UTF8.self)
+            return text.isEmpty ? "unknown error" : text
+        }
+    }
+
+    /// True when the server closed the socket (readable with nothing to read, or hung up).
+    private static func peerClosed(_ fd: Int32) -> Bool {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, 0) > 0 else { return false }
+        if descriptor.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { return true }
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) <= 0
+    }
+
+    static func now() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    }
+}
