@@ -16,6 +16,7 @@ let package = Package(
     name: "tagwave",
     products: [
         .library(name: "TagwaveRedis", targets: ["TagwaveRedis"]),
+        .library(name: "TagwaveCache", targets: ["TagwaveCache"]),
         .library(name: "TagwaveLedger", targets: ["TagwaveLedger"]),
         .library(name: "TagwaveWorker", targets: ["TagwaveWorker"]),
         .executable(name: "tagwave", targets: ["tagwave"]),
@@ -33,6 +34,11 @@ let package = Package(
             providers: [.apt(["libhiredis-dev"])]
         ),
         .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .systemLibrary(
             name: "CSQLite",
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
@@ -48,6 +54,15 @@ let package = Package(
             dependencies: [
                 "CHiredis",
                 "_TagwaveThreads",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TagwaveCache",
+            dependencies: [
+                "TagwaveRedis",
+                "CZlib",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -128,6 +143,11 @@ let package = Package(
         .testTarget(
             name: "TagwaveRedisTests",
             dependencies: ["TagwaveRedis", "TagwaveTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TagwaveCacheTests",
+            dependencies: ["TagwaveCache", "TagwaveTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

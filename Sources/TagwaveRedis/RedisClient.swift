@@ -18,6 +18,11 @@ public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
     private let slots: [Slot]
     private let pool: Mutex<PoolState>
+    private let roundTripCount = Atomic<Int>(0)
+
+    /// Round trips to the server so far (a pipeline is one; a reconnect's handshake is not counted).
+    /// Exposed for metrics and for tests that check a promise of "one round trip".
+    public var roundTrips: Int { roundTripCount.load(ordering: .relaxed) }
 
     /// A connection and the thread it is confined to.
     ///
@@ -82,6 +87,7 @@ public final class RedisClient: Sendable {
     /// - Throws: what `body` throws, or ``RedisError/Code/shutDown``.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws -> T) async throws -> T {
         let index = try await lease()
+        roundTripCount.add(1, ordering: .relaxed)
         defer { release(index) }
         let slot = slots[index]
         do {

@@ -80,6 +80,45 @@ public final class RedisConnection {
         return replies
     }
 
+    /// Writes commands without waiting for replies (`SUBSCRIBE`: its confirmations arrive as pushes).
+    /// - Throws: ``RedisError`` for connection problems.
+    public func write(_ commands: [RedisCommand]) throws {
+        let context = try connectedContext()
+        for command in commands {
+            let status = Self.withArgv(command.arguments) { redisAppendCommandArgv(context, $0, $1, $2) }
+            if status != REDIS_OK { throw broken(context, during: command.name) }
+        }
+        var done: Int32 = 0
+        while done == 0 {
+            if redisBufferWrite(context, &done) != REDIS_OK { throw broken(context, during: commands.first?.name ?? "write") }
+        }
+        lastUsed = Self.now()
+    }
+
+    /// Reads the next reply or push message if one arrives within `timeout`.
+    ///
+    /// Unlike a command timeout, running out of time here leaves the connection usable.
+    /// - Returns: the reply, or nil when nothing arrived in time.
+    /// - Throws: ``RedisError`` when the connection breaks.
+    public func read(timeout: Duration) throws -> RedisReply? {
+        guard let context else { throw RedisError(.connectionLost, "not connected to Redis at \(configuration.address)") }
+        let deadline = Self.now() + timeout.nanoseconds
+        while true {
+            var raw: UnsafeMutableRawPointer?
+            if redisGetReplyFromReader(context, &raw) != REDIS_OK { throw broken(context, during: "read") }
+            if let raw {
+                defer { freeReplyObject(raw) }
+                lastUsed = Self.now()
+                return Self.decode(raw.assumingMemoryBound(to: redisReply.self))
+            }
+            let now = Self.now()
+            guard now < deadline else { return nil }
+            var descriptor = pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, Int32(min((deadline - now) / 1_000_000 + 1, 1000)))
+            if ready > 0, redisBufferRead(context) != REDIS_OK { throw broken(context, during: "read") }
+        }
+    }
+
     /// Drops the TCP connection; the next command reconnects.
     public func close() {
         if let context {

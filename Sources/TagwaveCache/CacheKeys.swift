@@ -1,0 +1,31 @@
+import Foundation
+
+/// The Redis key layout of the tagged cache (see docs/cache-protocol.md).
+///
+/// The keys of one tag share the hash tag `{tag}`, so the scripts that touch them together run in
+/// one Redis Cluster slot; entries and tags never need to share a slot.
+struct CacheKeys: Sendable {
+    let prefix: String
+
+    /// `P:e:<key>`: the entry (header + payload).
+    func entry(_ key: String) -> String { "\(prefix):e:\(key)" }
+    /// `P:{<tag>}:v`: the tag's version, an integer; absent means 0.
+    func version(_ tag: String) -> String { "\(prefix):{\(tag)}:v" }
+    /// `P:{<tag>}:m`: sorted set of entry keys under the tag, scored by their expiry (ms).
+    func members(_ tag: String) -> String { "\(prefix):{\(tag)}:m" }
+    /// `P:{<tag>}:gc:<id>`: the member set of an invalidated version, awaiting reclamation.
+    func garbage(_ tag: String, id: String) -> String { "\(prefix):{\(tag)}:gc:\(id)" }
+    /// `P:gc`: list of garbage sets to reclaim.
+    var garbageQueue: String { "\(prefix):gc" }
+    /// `P:l:<key>`: the lease of the process computing `key` (stampede protection).
+    func lease(_ key: String) -> String { "\(prefix):l:\(key)" }
+    /// `P:inval`: Pub/Sub channel of invalidated tags (newline separated), for memory tiers.
+    var invalidationChannel: String { "\(prefix):inval" }
+
+    /// The tag a garbage set belongs to.
+    func tag(ofGarbage key: String) -> String? {
+        let start = "\(prefix):{"
+        guard key.hasPrefix(start), let end = key.range(of: "}:gc:", options: .backwards) else { return nil }
+        return String(key[key.index(key.startIndex, offsetBy: start.count)..<end.lowerBound])
+    }
+}

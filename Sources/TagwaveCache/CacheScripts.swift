@@ -1,0 +1,87 @@
+import TagwaveRedis
+
+/// The Lua scripts of the cache protocol, verbatim as documented in docs/cache-protocol.md.
+enum CacheScripts {
+    /// Registers an entry under a tag. KEYS: version, members. ARGV: entry key, expiry (ms since
+    /// epoch). Returns the tag's current version. Keeps the tag's keys alive at least as long as the
+    /// entry and drops members that have expired (so the set never outgrows the live entries).
+    static let tagReference = RedisScript(
+        """
+        local current = redis.call('GET', KEYS[1]) or '0'
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+        redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+        if redis.call('PTTL', KEYS[2]) < 0 then
+          redis.call('PEXPIREAT', KEYS[2], ARGV[2])
+        else
+          redis.call('PEXPIREAT', KEYS[2], ARGV[2], 'GT')
+        end
+        if current ~= '0' then redis.call('PEXPIREAT', KEYS[1], ARGV[2], 'GT') end
+        return current
+        """)
+
+    /// Invalidates a tag in O(1) + O(log n). KEYS: version, members, garbage. ARGV: minimum
+    /// lifetime of the version key (ms). Bumps the version (every entry written before is unreadable
+    /// from now on), keeps the version key alive as long as any entry that may still reference an
+    /// older version, and moves the member set aside for reclamation. Returns {version, live entries}.
+    static let invalidate = RedisScript(
+        """
+        local version = redis.call('INCR', KEYS[1])
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local keep = now + tonumber(ARGV[1])
+        local top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+        if top[2] and tonumber(top[2]) > keep then keep = tonumber(top[2]) end
+        local pttl = redis.call('PTTL', KEYS[1])
+        if pttl > 0 and now + pttl > keep then keep = now + pttl end
+        redis.call('PEXPIREAT', KEYS[1], keep)
+        local live = redis.call('ZCOUNT', KEYS[2], now, '+inf')
+        if live > 0 then
+          redis.call('RENAME', KEYS[2], KEYS[3])
+        else
+          redis.call('UNLINK', KEYS[2])
+        end
+        return {version, live}
+        """)
+
+    /// Deletes entries that still reference an old version of a tag. KEYS: entry keys (one slot).
+    /// ARGV: tag, current version. An entry rewritten since (current version) or without the tag is kept.
+    /// Reads only each entry's header (GETRANGE), so large values cost nothing to check.
+    static let reclaim = RedisScript(
+        """
+        local removed = 0
+        for _, key in ipairs(KEYS) do
+          local head = redis.call('GETRANGE', key, 0, 4095)
+          if head ~= '' then
+            local first = string.find(head, '\\n', 1, true)
+            local count = first and tonumber(string.match(string.sub(head, 1, first - 1), '(%d+)$'))
+            local stale = false
+            local position = first and first + 1
+            for _ = 1, (count or 0) do
+              local stop = string.find(head, '\\n', position, true)
+              if not stop then break end
+              local line = string.sub(head, position, stop - 1)
+              local space = string.find(line, ' ', 1, true)
+              if space and string.sub(line, space + 1) == ARGV[1] then
+                stale = string.sub(line, 1, space - 1) ~= ARGV[2]
+                break
+              end
+              position = stop + 1
+            end
+            if stale then
+              redis.call('UNLINK', key)
+              removed = removed + 1
+            end
+          end
+        end
+        return removed
+        """)
+
+    /// Releases a lease if this process still holds it. KEYS: lease. ARGV: owner token.
+    static let releaseLease = RedisScript(
+        """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+        return 0
+        """)
+}

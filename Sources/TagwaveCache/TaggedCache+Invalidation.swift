@@ -1,0 +1,137 @@
+import Foundation
+import Logging
+import TagwaveRedis
+
+/// What an invalidation did.
+public struct InvalidationResult: Sendable, Hashable, Codable {
+    /// Per tag: its new version and how many live entries it held.
+    public struct Tag: Sendable, Hashable, Codable {
+        /// The tag.
+        public var tag: String
+        /// Its version after the invalidation.
+        public var version: Int64
+        /// Entries under it that were live (now unreadable; their memory is reclaimed in the background).
+        public var entries: Int64
+    }
+
+    /// One element per distinct tag, in the order given.
+    public var tags: [Tag]
+
+    /// Entries made unreadable, summed over the tags (an entry under two tags counts twice).
+    public var entries: Int64 { tags.reduce(0) { $0 + $1.entries } }
+}
+
+extension TaggedCache {
+    /// Invalidates one tag: after this returns, no reader anywhere gets an entry written before it.
+    /// - Throws: ``CacheError`` when Redis fails (then nothing is known to be invalidated: retry).
+    @discardableResult
+    public func invalidate(tag: String) async throws -> InvalidationResult {
+        try await invalidate(tags: [tag])
+    }
+
+    /// Invalidates tags in one round trip, whatever the number of entries under them.
+    ///
+    /// Each tag's version is bumped by a script touching only that tag's keys (one Redis Cluster slot
+    /// per tag), the tag's member set is queued for background reclamation, and the tags are
+    /// published to the memory tiers of every instance.
+    /// - Throws: ``CacheError`` when Redis fails.
+    @discardableResult
+    public func invalidate(tags: [String]) async throws -> InvalidationResult {
+        var seen = Set<String>()
+        let distinct = tags.filter { seen.insert($0).inserted }
+        try validate(key: "-", tags: distinct)
+        guard !distinct.isEmpty else { return InvalidationResult(tags: []) }
+        memory?.evict(tags: distinct)
+        let batch = UUID().uuidString
+        let garbage = distinct.map { keys.garbage($0, id: batch) }
+        var commands = zip(distinct, garbage).map { tag, garbageKey in
+            RedisCommand.evalsha(
+                CacheScripts.invalidate,
+                keys: [RedisArgument(keys.version(tag)), RedisArgument(keys.members(tag)), RedisArgument(garbageKey)],
+                arguments: [RedisArgument(configuration.versionRetention.wholeMilliseconds)])
+        }
+        commands.append(RedisCommand("LPUSH", [RedisArgument(keys.garbageQueue)] + garbage.map { RedisArgument($0) }))
+        commands.append(RedisCommand("PUBLISH", RedisArgument(keys.invalidationChannel), RedisArgument(distinct.joined(separator: "\n"))))
+        let replies: [RedisReply]
+        do {
+            replies = try await redis.pipeline(commands)
+        } catch {
+            statistics.count(\.errors)
+            throw CacheError(.redis, "invalidation of \(distinct.joined(separator: ", ")) failed: \(error); retry it", underlying: error)
+        }
+        var result = InvalidationResult(tags: [])
+        for (tag, reply) in zip(distinct, replies) {
+            guard let pair = reply.array, pair.count == 2, let version = pair[0].int, let entries = pair[1].int else {
+                statistics.count(\.errors)
+                throw CacheError(.redis, "Redis refused to invalidate \(tag): \(reply.errorMessage ?? reply.shortText)")
+            }
+            result.tags.append(.init(tag: tag, version: version, entries: entries))
+        }
+        statistics.count(\.invalidations, by: distinct.count)
+        return result
+    }
+
+    /// Reclaims the memory of invalidated entries, a bounded chunk per Redis call, until the queue is
+    /// empty. Entries rewritten since the invalidation are kept.
+    ///
+    /// The worker runs this continuously; an application may call it from a periodic task.
+    /// - Parameter chunk: entries checked per script call (each call stays well under a millisecond
+    ///   or two at 64).
+    /// - Returns: entries deleted.
+    /// - Throws: ``CacheError`` when Redis fails (what is left stays queued or expires with its TTL).
+    @discardableResult
+    public func reclaim(chunk: Int = 64) async throws -> Int {
+        var removed = 0
+        do {
+            while let garbageKey = try await redis.send(RedisCommand("RPOP", RedisArgument(keys.garbageQueue))).string {
+                guard let tag = keys.tag(ofGarbage: garbageKey) else { continue }
+                let version = try await currentVersions([tag])[0]
+                while true {
+                    let popped = try await redis.send(RedisCommand("ZPOPMIN", RedisArgument(garbageKey), RedisArgument(chunk)))
+                    let flat = popped.array ?? []
+                    guard !flat.isEmpty else { break }
+                    let members = stride(from: 0, to: flat.count, by: 2).compactMap { flat[$0].bytes.map(RedisArgument.init) }
+                    let reply = try await redis.eval(CacheScripts.reclaim, keys: members, arguments: [RedisArgument(tag), RedisArgument(version)])
+                    removed += Int(reply.int ?? 0)
+                }
+            }
+        } catch {
+            throw CacheError(.redis, "reclaiming invalidated entries failed: \(error)", underlying: error)
+        }
+        return removed
+    }
+
+    /// Keeps the memory tier coherent until the task is cancelled: evicts entries of tags that any
+    /// instance (or the worker) invalidates, and clears the tier whenever the subscription is
+    /// interrupted (messages may have been missed). Returns at once when there is no memory tier.
+    public func run() async {
+        guard let memory else { return }
+        let subscriber = RedisSubscriber(configuration: redis.configuration, logger: logger)
+        for await event in subscriber.events(channels: [keys.invalidationChannel]) {
+            switch event {
+            case .message(_, let payload):
+                memory.evict(tags: String(decoding: payload, as: UTF8.self).split(separator: "\n").map(String.init))
+            case .disconnected(let reason):
+                logger.warning("invalidation broadcasts interrupted; memory tier cleared", metadata: ["error": "\(reason)"])
+                memory.removeAll()
+            case .subscribed:
+                memory.removeAll()
+            }
+            if Task.isCancelled { break }
+        }
+    }
+
+    /// Entries and bytes in the memory tier (zero without one).
+    public var memoryTierUsage: (entries: Int, bytes: Int) {
+        (memory?.count ?? 0, memory?.bytes ?? 0)
+    }
+}
+
+extension RedisReply {
+    fileprivate var shortText: String {
+        switch self {
+        case .error(let text): return text
+        default: return "unexpected reply"
+        }
+    }
+}
