@@ -84,3 +84,10 @@ public final class ChildProcess: @unchecked Sendable {
         (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
     }
 }
+
+extension ChildProcess {
+    /// The full path of `name` on PATH, or `name` itself (spawning then fails with a clear error).
+    public static func which(_ name: String) -> String {
+        RedisServer.findInPath(name) ?? name
+    }
+}
