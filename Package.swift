@@ -16,6 +16,7 @@ let package = Package(
     name: "tagwave",
     products: [
         .library(name: "TagwaveRedis", targets: ["TagwaveRedis"]),
+        .library(name: "TagwaveEvents", targets: ["TagwaveEvents"]),
         .library(name: "TagwaveCache", targets: ["TagwaveCache"]),
         .library(name: "TagwaveLedger", targets: ["TagwaveLedger"]),
         .library(name: "TagwaveWorker", targets: ["TagwaveWorker"]),
@@ -25,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // MARK: C libraries (system packages: libhiredis-dev, libsqlite3-dev)
@@ -59,6 +61,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "TagwaveEvents",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TagwaveCache",
             dependencies: [
                 "TagwaveRedis",
@@ -86,9 +92,23 @@ let package = Package(
             name: "TagwaveWorker",
             dependencies: [
                 "TagwaveRedis",
+                "TagwaveEvents",
+                "TagwaveCache",
                 "TagwaveLedger",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .target(
+            name: "TagwaveConfig",
+            dependencies: [
+                "TagwaveRedis",
+                "TagwaveEvents",
+                "TagwaveCache",
+                "TagwaveWorker",
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -100,9 +120,12 @@ let package = Package(
                 "TagwaveRedis",
                 "TagwaveLedger",
                 "TagwaveWorker",
+                "TagwaveCache",
+                "TagwaveConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -143,6 +166,11 @@ let package = Package(
         .testTarget(
             name: "TagwaveRedisTests",
             dependencies: ["TagwaveRedis", "TagwaveTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TagwaveEventsTests",
+            dependencies: ["TagwaveEvents"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -76,7 +76,9 @@ extension RedisCommand {
 
 extension StreamEntry {
     /// Parses one `[id, [field, value, …]]` element (fields nil when the entry is gone).
-    static func parse(_ reply: RedisReply) throws -> StreamEntry {
+    /// Parses one `[id, [field, value, …]]` reply element (fields nil when the entry is gone).
+    /// - Throws: ``RedisError`` when the reply has another shape.
+    public static func parse(_ reply: RedisReply) throws -> StreamEntry {
         guard let pair = reply.array, pair.count == 2, let idText = pair[0].string, let id = StreamID(idText) else {
             throw RedisError.unexpected(reply, expected: "a stream entry [id, fields]")
         }

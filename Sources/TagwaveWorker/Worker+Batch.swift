@@ -1,0 +1,210 @@
+import Foundation
+import Logging
+import Synchronization
+import TagwaveCache
+import TagwaveEvents
+import TagwaveLedger
+import TagwaveRedis
+
+extension Worker {
+    /// An event that passed decoding, rules and handlers, waiting for the batch's invalidation and commit.
+    private struct Handled {
+        var entry: StreamEntry
+        var event: Event
+        var eventID: String
+        var attempts: Int
+        var tags: [String]
+        var warm: [String]
+        var outcomes: [LedgerHandlerOutcome]
+        var started: LedgerTimestamp
+    }
+
+    /// Handles a batch: decode, route, run handlers, invalidate once, commit once, then acknowledge.
+    func handle(_ batch: [(entry: StreamEntry, attempts: Int)], retries: inout RetrySchedule) async throws {
+        guard !batch.isEmpty else { return }
+        let batchStarted = ContinuousClock.now
+        let receivedAt = LedgerTimestamp.now()
+        var handled: [Handled] = []
+        var deadLetters: [LedgerDeadLetter] = []
+        var lost: [LedgerEventRecord] = []
+        var acknowledge: [StreamID] = []
+        var duplicates = 0
+        var retried = 0
+
+        var decoded: [(entry: StreamEntry, attempts: Int, event: Event, values: [JSONScalar?], eventID: String)] = []
+        for (entry, attempts) in batch {
+            guard let fields = entry.fields else {
+                // Deleted or trimmed while pending: recorded as lost, never retried.
+                lost.append(lostRecord(entry.id, receivedAt: receivedAt))
+                acknowledge.append(entry.id)
+                continue
+            }
+            do {
+                let result = try Event.decode(
+                    fields: fields.map { (name: $0.name, value: $0.value) }, maxPayloadBytes: configuration.maxPayloadBytes,
+                    extractingWith: { self.rules.templates(for: $0)?.scanner })
+                decoded.append((entry, attempts, result.event, result.values, result.event.id ?? entry.id.description))
+            } catch {
+                deadLetters.append(deadLetter(entry, eventID: entry.id.description, type: nil, code: error.code, reason: error.description, attempts: attempts, retries: &retries))
+                acknowledge.append(entry.id)
+            }
+        }
+        let recorded = try await ledger.isRecorded(eventIDs: decoded.map(\.eventID))
+
+        for item in decoded {
+            if recorded.contains(item.eventID) {
+                duplicates += 1
+                acknowledge.append(item.entry.id)
+                _ = retries.finished(item.entry.id.description)
+                continue
+            }
+            let started = LedgerTimestamp.now()
+            let context = HandlerContext(streamID: item.entry.id.description, attempt: item.attempts)
+            var outcomes: [LedgerHandlerOutcome] = []
+            var tags: [String] = []
+            var warm: [String] = []
+            if let templates = rules.templates(for: item.event.type) {
+                do {
+                    let rendered = try templates.render(values: item.values)
+                    tags += rendered.tags
+                    warm += rendered.urls
+                } catch {
+                    deadLetters.append(deadLetter(item.entry, eventID: item.eventID, type: item.event.type, code: "rule_unfillable", reason: "\(error)", attempts: item.attempts, retries: &retries))
+                    acknowledge.append(item.entry.id)
+                    continue
+                }
+            }
+            var failure: (permanent: Bool, handler: String, error: String)?
+            for (name, handler) in handlers(for: item.event.type) {
+                let handlerStarted = ContinuousClock.now
+                let handlerStartedAt = LedgerTimestamp.now()
+                do {
+                    try await handler(item.event, context)
+                    outcomes.append(LedgerHandlerOutcome(
+                        handler: name, kind: .closure, status: .succeeded, attempts: item.attempts,
+                        duration: ContinuousClock.now - handlerStarted, worker: configuration.consumer,
+                        startedAt: handlerStartedAt, finishedAt: .now()))
+                } catch let error as PermanentHandlerError {
+                    failure = (true, name, error.reason)
+                    break
+                } catch {
+                    failure = (false, name, "\(error)")
+                    break
+                }
+            }
+            if let failure {
+                if failure.permanent || item.attempts >= configuration.deliveryLimit {
+                    let code = failure.permanent ? "handler_permanent_error" : "delivery_limit"
+                    let reason = failure.permanent
+                        ? "handler \(failure.handler) cannot handle this event: \(failure.error)"
+                        : "handler \(failure.handler) failed \(item.attempts) times (delivery limit \(configuration.deliveryLimit)); last error: \(failure.error)"
+                    deadLetters.append(deadLetter(item.entry, eventID: item.eventID, type: item.event.type, code: code, reason: reason, attempts: item.attempts, retries: &retries))
+                    acknowledge.append(item.entry.id)
+                } else {
+                    retries.failed(
+                        item.entry.id.description, attempts: item.attempts, error: failure.error, now: Self.monotonicNow(),
+                        wallClock: LedgerTimestamp.now().millisecondsSinceEpoch, jitter: Double.random(in: 0..<1))
+                    retried += 1
+                    logger.debug("handler failed; retrying later", metadata: [
+                        "tagwave.event.id": "\(item.eventID)", "tagwave.attempt": "\(item.attempts)", "tagwave.error": "\(failure.error)",
+                    ])
+                }
+                continue
+            }
+            let requested = context.requested
+            tags += requested.tags
+            warm += requested.warm
+            handled.append(Handled(
+                entry: item.entry, event: item.event, eventID: item.eventID, attempts: item.attempts, tags: tags, warm: warm,
+                outcomes: outcomes, started: started))
+        }
+
+        // One round trip for the batch's distinct tags.
+        var seen = Set<String>()
+        let distinct = handled.flatMap(\.tags).filter { seen.insert($0).inserted }
+        let invalidationStarted = ContinuousClock.now
+        let invalidation = try await cache.invalidate(tags: distinct)
+        let invalidationTook = ContinuousClock.now - invalidationStarted
+        let entriesByTag = Dictionary(invalidation.tags.map { ($0.tag, Int($0.entries)) }, uniquingKeysWith: { a, _ in a })
+
+        let finishedAt = LedgerTimestamp.now()
+        let elapsed = ContinuousClock.now - batchStarted
+        var records = lost
+        for item in handled {
+            var outcomes = item.outcomes
+            let removed = item.tags.reduce(0) { $0 + (entriesByTag[$1] ?? 0) }
+            if !item.tags.isEmpty {
+                outcomes.append(LedgerHandlerOutcome(
+                    handler: configuration.ruleHandlerName, kind: .invalidate, status: .succeeded, attempts: item.attempts,
+                    entriesRemoved: removed, duration: invalidationTook, worker: configuration.consumer,
+                    startedAt: item.started, finishedAt: finishedAt,
+                    invalidatedTags: item.tags.map { LedgerTagInvalidation(tag: $0, entriesRemoved: entriesByTag[$0]) }))
+            }
+            records.append(LedgerEventRecord(
+                event: LedgerEvent(
+                    eventID: item.eventID, stream: configuration.stream, streamID: item.entry.id.description, type: item.event.type,
+                    source: item.event.source,
+                    occurredAt: item.event.occurredAt.map { LedgerTimestamp(millisecondsSinceEpoch: $0.millisecondsSinceEpoch) } ?? receivedAt,
+                    receivedAt: receivedAt, payload: String(decoding: item.event.payload, as: UTF8.self),
+                    metadata: Dictionary(item.event.metadata.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                    traceparent: item.event.traceparent, status: .processed, attempts: item.attempts, worker: configuration.consumer,
+                    processedAt: finishedAt, duration: elapsed, entriesRemoved: removed),
+                outcomes: outcomes))
+            acknowledge.append(item.entry.id)
+        }
+
+        let last = batch.map(\.entry.id).max()
+        let lastAcked = acknowledge.max()
+        let offset = LedgerOffset(
+            stream: configuration.stream, group: configuration.group, consumer: configuration.consumer,
+            lastDeliveredID: last?.description, lastAckedID: lastAcked?.description, updatedAt: finishedAt)
+        let commit = try await ledger.record(LedgerBatch(events: records, deadLetters: deadLetters, offsets: [offset]))
+        try await redis.xack(configuration.stream, group: configuration.group, ids: acknowledge)
+        for item in handled { _ = retries.finished(item.entry.id.description) }
+
+        if let warmer {
+            for item in handled where !item.warm.isEmpty { await warmer.schedule(targets: item.warm, eventID: item.eventID) }
+        }
+        counters.withLock {
+            $0.processed += handled.count
+            $0.deadLettered += deadLetters.count
+            $0.lost += lost.count
+            $0.duplicates += duplicates + commit.alreadyRecordedEventIDs.count
+            $0.retried += retried
+            $0.batches += 1
+            $0.tagsInvalidated += distinct.count
+            $0.entriesInvalidated += Int(invalidation.entries)
+        }
+        logger.info(
+            "batch: \(handled.count) processed, \(deadLetters.count) dead-lettered, \(lost.count) lost, \(duplicates) duplicate, \(retried) to retry; \(distinct.count) tags, \(invalidation.entries) entries invalidated in \(elapsed)")
+        if logger.logLevel <= .debug {
+            for item in handled {
+                logger.debug("event processed", metadata: [
+                    "tagwave.event.id": "\(item.eventID)", "tagwave.event.type": "\(item.event.type)",
+                    "tagwave.tags": "\(item.tags.joined(separator: ","))", "tagwave.trace": "\(item.event.traceparent ?? "-")",
+                ])
+            }
+        }
+    }
+
+    private func deadLetter(
+        _ entry: StreamEntry, eventID: String, type: String?, code: String, reason: String, attempts: Int, retries: inout RetrySchedule
+    ) -> LedgerDeadLetter {
+        let pending = retries.finished(entry.id.description)
+        logger.warning("event dead-lettered: \(reason)", metadata: ["tagwave.event.id": "\(eventID)", "tagwave.reason": "\(code)"])
+        return LedgerDeadLetter(
+            eventID: eventID, stream: configuration.stream, streamID: entry.id.description, type: type,
+            fields: (entry.fields ?? []).map { .init(name: String(decoding: $0.name, as: UTF8.self), value: String(decoding: $0.value, as: UTF8.self)) },
+            reasonCode: code, reason: reason, attempts: attempts,
+            firstFailedAt: pending.map { LedgerTimestamp(millisecondsSinceEpoch: $0.firstFailedAt) }, deadLetteredAt: .now(),
+            worker: configuration.consumer)
+    }
+
+    private func lostRecord(_ id: StreamID, receivedAt: LedgerTimestamp) -> LedgerEventRecord {
+        logger.warning("entry was deleted or trimmed while pending; recorded as lost", metadata: ["tagwave.stream.id": "\(id)"])
+        return LedgerEventRecord(event: LedgerEvent(
+            eventID: id.description, stream: configuration.stream, streamID: id.description, type: "unknown", occurredAt: receivedAt,
+            receivedAt: receivedAt, payload: "{}", status: .lost, worker: configuration.consumer,
+            error: "the stream entry was deleted or trimmed while it was pending"))
+    }
+}

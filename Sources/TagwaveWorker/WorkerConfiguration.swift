@@ -1,0 +1,35 @@
+/// How a ``Worker`` reads its stream, retries, claims and trims. Every field has a production default.
+public struct WorkerConfiguration: Sendable {
+    /// The stream events are appended to. Default `events`.
+    public var stream: String = "events"
+    /// The consumer group all workers of the pool share. Default `invalidators`.
+    public var group: String = "invalidators"
+    /// This daemon's consumer name: stable across restarts (host and instance), so its pending entries
+    /// are its own again after a restart.
+    public var consumer: String
+    /// Entries per `XREADGROUP`.
+    public var batchSize: Int = 500
+    /// How long a read waits for new entries.
+    public var block: Duration = .seconds(2)
+    /// An entry pending this long on another consumer is taken over (`XAUTOCLAIM`).
+    public var claimIdle: Duration = .seconds(60)
+    /// Deliveries after which a failing event is dead-lettered.
+    public var deliveryLimit: Int = 5
+    /// Backoff of a failing event's first retry; doubled per attempt up to ``maxRetryDelay``, with jitter.
+    public var initialRetryDelay: Duration = .milliseconds(200)
+    /// Cap of the retry backoff.
+    public var maxRetryDelay: Duration = .seconds(30)
+    /// Payloads larger than this are poison (dead-lettered at once).
+    public var maxPayloadBytes: Int = 1 << 20
+    /// How often the stream is trimmed of entries every group has acknowledged; nil disables trimming.
+    public var trimInterval: Duration? = .seconds(30)
+    /// Consumers idle this long that hold nothing pending are removed from the group; nil keeps them.
+    public var idleConsumerTimeout: Duration? = .seconds(3600)
+    /// Name of the ledger outcome row for rule-based invalidation.
+    public var ruleHandlerName: String = "rules"
+
+    /// A configuration with defaults and the given consumer name.
+    public init(consumer: String) {
+        self.consumer = consumer
+    }
+}
