@@ -179,6 +179,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TagwaveWorkerTests",
+            dependencies: ["TagwaveWorker", "TagwaveCache", "TagwaveLedger", "TagwaveEvents", "TagwaveTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "TagwaveLedgerTests",
             dependencies: ["TagwaveLedger", "TagwaveSQLite", "TagwaveTestSupport"],
             swiftSettings: swiftSettings

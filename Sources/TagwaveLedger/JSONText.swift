@@ -1,0 +1,95 @@
+import Foundation
+
+/// The JSON the ledger writes into its TEXT columns: objects of strings (event metadata),
+/// arrays of `[name, value]` pairs (raw stream entries) and an outcome's tags. Encoding is hand-written because it runs
+/// for every recorded event; decoding only runs for reads and uses Foundation.
+enum JSONText {
+    /// `{"a":"1","b":"2"}`, keys sorted, so equal dictionaries give equal text.
+    static func object(_ dictionary: [String: String]) -> String {
+        var text = "{"
+        for (index, key) in dictionary.keys.sorted().enumerated() {
+            if index > 0 { text += "," }
+            appendString(key, to: &text)
+            text += ":"
+            appendString(dictionary[key]!, to: &text)
+        }
+        return text + "}"
+    }
+
+    /// `[["type","x"],["payload","{}"]]`, in the given order.
+    static func pairs(_ fields: [LedgerDeadLetter.Field]) -> String {
+        var text = "["
+        for (index, field) in fields.enumerated() {
+            if index > 0 { text += "," }
+            text += "["
+            appendString(field.name, to: &text)
+            text += ","
+            appendString(field.value, to: &text)
+            text += "]"
+        }
+        return text + "]"
+    }
+
+    /// `[{"tag":"teacher:1","removed":3},{"tag":"school:2"}]`, in the given order.
+    static func tags(_ tags: [LedgerTagInvalidation]) -> String {
+        var text = "["
+        for (index, tag) in tags.enumerated() {
+            text += index == 0 ? "{\"tag\":" : ",{\"tag\":"
+            appendString(tag.tag, to: &text)
+            if let removed = tag.entriesRemoved {
+                text += ",\"removed\":\(removed)"
+            }
+            text += "}"
+        }
+        return text + "]"
+    }
+
+    /// The tags written by ``tags(_:)``; nil when the text is not such an array.
+    static func decodeTags(_ text: String) -> [LedgerTagInvalidation]? {
+        struct Tag: Decodable {
+            let tag: String
+            let removed: Int?
+        }
+        return (try? JSONDecoder().decode([Tag].self, from: Data(text.utf8)))?.map {
+            LedgerTagInvalidation(tag: $0.tag, entriesRemoved: $0.removed)
+        }
+    }
+
+    /// The object written by ``object(_:)``; nil when the text is not such an object.
+    static func decodeObject(_ text: String) -> [String: String]? {
+        try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))
+    }
+
+    /// The pairs written by ``pairs(_:)``; nil when the text is not such an array.
+    static func decodePairs(_ text: String) -> [LedgerDeadLetter.Field]? {
+        guard let arrays = try? JSONDecoder().decode([[String]].self, from: Data(text.utf8)),
+            arrays.allSatisfy({ $0.count == 2 })
+        else { return nil }
+        return arrays.map { LedgerDeadLetter.Field(name: $0[0], value: $0[1]) }
+    }
+
+    /// Appends `string` as a JSON string literal.
+    static func appendString(_ string: String, to text: inout String) {
+        text += "\""
+        // Fast path: most tags, names and values need no escape at all.
+        if !string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            text += string
+            text += "\""
+            return
+        }
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: text.unicodeScalars.append(scalar)
+            }
+        }
+        text += "\""
+    }
+}

@@ -1,0 +1,288 @@
+import Logging
+import TagwaveSQLite
+
+extension Ledger {
+    /// Records a worker batch in one transaction: its events with their outcomes and tags, its
+    /// dead letters and its consumer offsets.
+    ///
+    /// Idempotent per event id: an event the ledger already has is not recorded again, and
+    /// neither are its live outcomes; outcomes carrying a ``LedgerHandlerOutcome/replayRunID``
+    /// are added to the existing event (a replay's own audit trail). A dead letter for a stream
+    /// entry already open in the queue is not added twice. Offsets only move forward.
+    ///
+    /// Acknowledge the batch's stream entries only after this returns.
+    ///
+    /// - Returns: which event ids were new and which were already recorded.
+    /// - Throws: ``LedgerError``: `busy` when another process held the lock past the busy
+    ///   timeout, `diskFull`, `invalidInput` for a malformed stream entry id. Nothing of the batch
+    ///   is recorded then.
+    public func record(_ batch: LedgerBatch) async throws -> LedgerCommit {
+        guard !batch.isEmpty else { return LedgerCommit() }
+        return try await withConnection { [path, logger] connection, database in
+            var writer = LedgerWriter(database: database, path: path)
+            let commit = try database.transaction(.immediate) {
+                try writer.write(batch)
+            }
+            connection.tagLogRows += writer.tagLogRowsWritten
+            if connection.tagLogRows >= connection.options.tagLogCompactionThreshold {
+                // A safety net: the worker compacts between batches when it is idle.
+                do {
+                    let moved = try LedgerTagIndex.compact(database, maxRows: connection.tagLogRows)
+                    // 0 moved: another process compacted the log meanwhile.
+                    connection.tagLogRows = moved == 0 ? 0 : max(0, connection.tagLogRows - moved)
+                } catch {
+                    // The batch is committed; the log stays readable, the next batch retries.
+                    logger.warning(
+                        "could not compact the tag log",
+                        metadata: ["tagwave.ledger.path": "\(path)", "tagwave.error": "\(error)"]
+                    )
+                }
+            }
+            return commit
+        }
+    }
+}
+
+/// Writes one batch with cached prepared statements. Runs on the ledger's thread, inside the
+/// batch's transaction.
+struct LedgerWriter {
+    let database: SQLiteDatabase
+    let path: String
+    /// How many `tag_log` rows ``write(_:)`` inserted.
+    private(set) var tagLogRowsWritten = 0
+    private var insertOutcome: SQLiteStatement?
+    private var insertTag: SQLiteStatement?
+
+    init(database: SQLiteDatabase, path: String) {
+        self.database = database
+        self.path = path
+    }
+
+    mutating func write(_ batch: LedgerBatch) throws -> LedgerCommit {
+        var commit = LedgerCommit()
+        if !batch.events.isEmpty {
+            commit.newEventIDs.reserveCapacity(batch.events.count)
+            let insertEvent = try database.cachedStatement(Self.insertEvent)
+            for record in batch.events {
+                try write(record, with: insertEvent, into: &commit)
+            }
+        }
+        if !batch.deadLetters.isEmpty {
+            let insert = try database.cachedStatement(Self.insertDeadLetter)
+            for deadLetter in batch.deadLetters {
+                try bind(deadLetter, to: insert)
+                try insert.execute()
+                commit.deadLettersRecorded += database.changes
+            }
+        }
+        if !batch.offsets.isEmpty {
+            let upsert = try database.cachedStatement(Self.upsertOffset)
+            for offset in batch.offsets {
+                try bind(offset, to: upsert)
+                try upsert.execute()
+            }
+        }
+        return commit
+    }
+
+    private mutating func write(
+        _ record: LedgerEventRecord,
+        with insert: SQLiteStatement,
+        into commit: inout LedgerCommit
+    ) throws {
+        let event = record.event
+        try bind(event, to: insert)
+        try insert.execute()
+        let eventSeq: Int64
+        var outcomes = record.outcomes[...]
+        if database.changes == 1 {
+            eventSeq = database.lastInsertRowID
+            commit.newEventIDs.append(event.eventID)
+        } else {
+            commit.alreadyRecordedEventIDs.append(event.eventID)
+            guard record.outcomes.contains(where: { $0.replayRunID != nil }) else { return }
+            outcomes = ArraySlice(record.outcomes.filter { $0.replayRunID != nil })
+            eventSeq = try existingSeq(of: event.eventID)
+        }
+        guard !outcomes.isEmpty else { return }
+        let insertOutcome = try statement(\.insertOutcome, Self.insertOutcome)
+        for outcome in outcomes {
+            try bind(outcome, eventSeq: eventSeq, to: insertOutcome)
+            try insertOutcome.execute()
+            guard !outcome.invalidatedTags.isEmpty else { continue }
+            let outcomeID = database.lastInsertRowID
+            let insertTag = try statement(\.insertTag, Self.insertTag)
+            try insertTag.bind(outcome.finishedAt.millisecondsSinceEpoch, at: 2)
+            try insertTag.bind(outcomeID, at: 3)
+            try insertTag.bind(eventSeq, at: 4)
+            let tags = outcome.invalidatedTags
+            for (index, tag) in tags.enumerated() where !tags[..<index].contains(where: { $0.tag == tag.tag }) {
+                try insertTag.bind(tag.tag, at: 1)
+                try insertTag.bind(tag.entriesRemoved, at: 5)
+                try insertTag.execute()
+                tagLogRowsWritten += 1
+            }
+        }
+    }
+
+    /// The cached statement for `sql`, looked up once per batch (the lookup hashes the SQL text).
+    private mutating func statement(
+        _ slot: WritableKeyPath<LedgerWriter, SQLiteStatement?>,
+        _ sql: String
+    ) throws -> SQLiteStatement {
+        if let statement = self[keyPath: slot] { return statement }
+        let statement = try database.cachedStatement(sql)
+        self[keyPath: slot] = statement
+        return statement
+    }
+
+    private func existingSeq(of eventID: String) throws -> Int64 {
+        let select = try database.cachedStatement("SELECT seq FROM events WHERE event_id = ?")
+        try select.bind(eventID, at: 1)
+        defer { try? select.reset() }
+        guard try select.step() == .row else {
+            throw LedgerError(.unexpectedData, "event \(eventID) vanished from \(path) during a write", path: path)
+        }
+        return select.int64(at: 0)
+    }
+
+    private func position(_ streamID: String, of what: String) throws -> StreamPosition {
+        guard let position = StreamPosition(streamID) else {
+            throw LedgerError(
+                .invalidInput,
+                "\(what) has the stream entry id \"\(streamID)\", which is not <milliseconds>-<sequence> "
+                    + "(e.g. 1700000000000-0): pass the id Redis gave the entry",
+                path: path
+            )
+        }
+        return position
+    }
+
+    // MARK: Statements
+
+    private static let insertEvent = """
+        INSERT INTO events (
+            event_id, stream, stream_id, stream_ms, stream_seq, type, source, occurred_at_ms, received_at_ms,
+            payload, metadata, traceparent, status, attempts, worker, processed_at_ms, duration_us,
+            entries_removed, error
+        ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+        ON CONFLICT (event_id) DO NOTHING
+        """
+
+    private func bind(_ event: LedgerEvent, to statement: SQLiteStatement) throws {
+        let position = try position(event.streamID, of: "event \(event.eventID)")
+        try statement.bind(event.eventID, at: 1)
+        try statement.bind(event.stream, at: 2)
+        try statement.bind(event.streamID, at: 3)
+        try statement.bind(position.milliseconds, at: 4)
+        try statement.bind(position.sequence, at: 5)
+        try statement.bind(event.type, at: 6)
+        try statement.bind(event.source, at: 7)
+        try statement.bind(event.occurredAt.millisecondsSinceEpoch, at: 8)
+        try statement.bind(event.receivedAt.millisecondsSinceEpoch, at: 9)
+        try statement.bind(event.payload, at: 10)
+        try statement.bind(event.metadata.isEmpty ? nil : JSONText.object(event.metadata), at: 11)
+        try statement.bind(event.traceparent, at: 12)
+        try statement.bind(event.status.rawValue, at: 13)
+        try statement.bind(event.attempts, at: 14)
+        try statement.bind(event.worker, at: 15)
+        try statement.bind(event.processedAt?.millisecondsSinceEpoch, at: 16)
+        try statement.bind(event.duration?.wholeMicroseconds, at: 17)
+        try statement.bind(event.entriesRemoved, at: 18)
+        try statement.bind(event.error, at: 19)
+    }
+
+    private static let insertOutcome = """
+        INSERT INTO handler_outcomes (
+            event_seq, handler, kind, status, attempts, entries_removed, duration_us, worker, error,
+            started_at_ms, finished_at_ms, replay_run_id, tags
+        ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+        """
+
+    private func bind(_ outcome: LedgerHandlerOutcome, eventSeq: Int64, to statement: SQLiteStatement) throws {
+        try statement.bind(eventSeq, at: 1)
+        try statement.bind(outcome.handler, at: 2)
+        try statement.bind(outcome.kind.rawValue, at: 3)
+        try statement.bind(outcome.status.rawValue, at: 4)
+        try statement.bind(outcome.attempts, at: 5)
+        try statement.bind(outcome.entriesRemoved, at: 6)
+        try statement.bind(outcome.duration?.wholeMicroseconds, at: 7)
+        try statement.bind(outcome.worker, at: 8)
+        try statement.bind(outcome.error, at: 9)
+        try statement.bind(outcome.startedAt.millisecondsSinceEpoch, at: 10)
+        try statement.bind(outcome.finishedAt.millisecondsSinceEpoch, at: 11)
+        try statement.bind(outcome.replayRunID, at: 12)
+        try statement.bind(outcome.invalidatedTags.isEmpty ? nil : JSONText.tags(outcome.invalidatedTags), at: 13)
+    }
+
+    private static let insertTag = """
+        INSERT INTO tag_log (tag, invalidated_at_ms, outcome_id, event_seq, entries_removed)
+        VALUES (?1, ?2, ?3, ?4, ?5)
+        """
+
+    private static let insertDeadLetter = """
+        INSERT INTO dead_letters (
+            event_id, stream, stream_id, stream_ms, stream_seq, type, fields, reason_code, reason, attempts,
+            first_failed_at_ms, dead_lettered_at_ms, worker, status, resolved_at_ms, resolved_by
+        ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+        ON CONFLICT DO NOTHING
+        """
+
+    private func bind(_ deadLetter: LedgerDeadLetter, to statement: SQLiteStatement) throws {
+        let position = try position(deadLetter.streamID, of: "dead letter for event \(deadLetter.eventID)")
+        try statement.bind(deadLetter.eventID, at: 1)
+        try statement.bind(deadLetter.stream, at: 2)
+        try statement.bind(deadLetter.streamID, at: 3)
+        try statement.bind(position.milliseconds, at: 4)
+        try statement.bind(position.sequence, at: 5)
+        try statement.bind(deadLetter.type, at: 6)
+        try statement.bind(JSONText.pairs(deadLetter.fields), at: 7)
+        try statement.bind(deadLetter.reasonCode, at: 8)
+        try statement.bind(deadLetter.reason, at: 9)
+        try statement.bind(deadLetter.attempts, at: 10)
+        try statement.bind(deadLetter.firstFailedAt?.millisecondsSinceEpoch, at: 11)
+        try statement.bind(deadLetter.deadLetteredAt.millisecondsSinceEpoch, at: 12)
+        try statement.bind(deadLetter.worker, at: 13)
+        try statement.bind(deadLetter.status.rawValue, at: 14)
+        try statement.bind(deadLetter.resolvedAt?.millisecondsSinceEpoch, at: 15)
+        try statement.bind(deadLetter.resolvedBy, at: 16)
+    }
+
+    /// Each position moves only forward: a column takes the new value only when the new id is
+    /// greater (row values compare as Redis orders ids). Every right-hand side reads the old row.
+    private static let upsertOffset = """
+        INSERT INTO consumer_offsets (
+            stream, group_name, consumer, last_delivered_id, last_delivered_ms, last_delivered_seq,
+            last_acked_id, last_acked_ms, last_acked_seq, updated_at_ms
+        ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+        ON CONFLICT (stream, group_name, consumer) DO UPDATE SET
+            last_delivered_id = iif(\(advances("delivered")), excluded.last_delivered_id, last_delivered_id),
+            last_delivered_ms = iif(\(advances("delivered")), excluded.last_delivered_ms, last_delivered_ms),
+            last_delivered_seq = iif(\(advances("delivered")), excluded.last_delivered_seq, last_delivered_seq),
+            last_acked_id = iif(\(advances("acked")), excluded.last_acked_id, last_acked_id),
+            last_acked_ms = iif(\(advances("acked")), excluded.last_acked_ms, last_acked_ms),
+            last_acked_seq = iif(\(advances("acked")), excluded.last_acked_seq, last_acked_seq),
+            updated_at_ms = max(updated_at_ms, excluded.updated_at_ms)
+        """
+
+    private static func advances(_ column: String) -> String {
+        "excluded.last_\(column)_ms IS NOT NULL AND (last_\(column)_ms IS NULL OR "
+            + "(excluded.last_\(column)_ms, excluded.last_\(column)_seq) > (last_\(column)_ms, last_\(column)_seq))"
+    }
+
+    private func bind(_ offset: LedgerOffset, to statement: SQLiteStatement) throws {
+        let subject = "offset of \(offset.consumer) in \(offset.stream)/\(offset.group)"
+        let delivered = try offset.lastDeliveredID.map { try position($0, of: subject) }
+        let acked = try offset.lastAckedID.map { try position($0, of: subject) }
+        try statement.bind(offset.stream, at: 1)
+        try statement.bind(offset.group, at: 2)
+        try statement.bind(offset.consumer, at: 3)
+        try statement.bind(offset.lastDeliveredID, at: 4)
+        try statement.bind(delivered?.milliseconds, at: 5)
+        try statement.bind(delivered?.sequence, at: 6)
+        try statement.bind(offset.lastAckedID, at: 7)
+        try statement.bind(acked?.milliseconds, at: 8)
+        try statement.bind(acked?.sequence, at: 9)
+        try statement.bind(offset.updatedAt.millisecondsSinceEpoch, at: 10)
+    }
+}

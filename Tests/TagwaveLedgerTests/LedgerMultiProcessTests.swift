@@ -1,0 +1,42 @@
+import Foundation
+import TagwaveLedger
+import Testing
+
+@Suite("Several processes sharing one ledger file")
+struct LedgerMultiProcessTests {
+    @Test(.timeLimit(.minutes(2)))
+    func twoProcessesAndThisOneWriteOneLedgerAtOnceWithoutLockErrors() async throws {
+        try await withTemporaryDirectory { directory in
+            // A fresh path: the three processes also race to create the file and apply migrations.
+            let path = directory.appendingPathComponent("shared.sqlite").path
+            let perWriter = 1_000
+
+            async let childA = runTestChild(["ledger-writer", path, "\(perWriter)", "child-a"])
+            async let childB = runTestChild(["ledger-writer", path, "\(perWriter)", "child-b"])
+            let ledger = try await Ledger.open(path: path, logger: quietLogger)
+            var recordedHere = 0
+            for batchStart in stride(from: 0, to: perWriter, by: 5) {
+                let records = (batchStart..<batchStart + 5).map { index in
+                    sampleRecord(id: "test-\(index)", streamID: "1700000000000-\(index)", tags: ["test"])
+                }
+                recordedHere += try await ledger.record(LedgerBatch(events: records)).newEventIDs.count
+            }
+            let children = try await [childA, childB]
+
+            for (name, child) in zip(["child-a", "child-b"], children) {
+                #expect(child.status == 0, "\(name) failed: \(child.errors)")
+                #expect(child.output == "recorded \(perWriter)\n", "\(name): \(child.output)")
+            }
+            #expect(recordedHere == perWriter)
+            let allIDs = ["child-a", "child-b", "test"].flatMap { prefix in (0..<perWriter).map { "\(prefix)-\($0)" } }
+            #expect(try await ledger.isRecorded(eventIDs: allIDs).count == 3 * perWriter)
+            #expect(try rowCount(path, "SELECT count(*) FROM events") == 3 * perWriter)
+            #expect(try rowCount(path, "SELECT count(*) FROM schema_migrations") >= 1)
+            #expect(try await ledger.eventsTouching(tag: "child-a", limit: 10_000).count == perWriter)
+            #expect(try await ledger.offsets().map(\.consumer) == ["child-a", "child-b"])
+            let status = try await ledger.migrationStatus()
+            #expect(status.allSatisfy { $0.isApplied })
+            await ledger.close()
+        }
+    }
+}
