@@ -49,10 +49,11 @@ extension Worker {
                 acknowledge.append(entry.id)
             }
         }
-        let recorded = try await ledger.isRecorded(eventIDs: decoded.map(\.eventID))
+        var recorded = try await ledger.isRecorded(eventIDs: decoded.map(\.eventID))
 
         for item in decoded {
-            if recorded.contains(item.eventID) {
+            // Already in the ledger, or earlier in this batch (redelivery, replay, two producers).
+            if !recorded.insert(item.eventID).inserted {
                 duplicates += 1
                 acknowledge.append(item.entry.id)
                 _ = retries.finished(item.entry.id.description)
@@ -166,7 +167,7 @@ extension Worker {
             for item in handled where !item.warm.isEmpty { await warmer.schedule(targets: item.warm, eventID: item.eventID) }
         }
         counters.withLock {
-            $0.processed += handled.count
+            $0.processed += handled.count - commit.alreadyRecordedEventIDs.count
             $0.deadLettered += deadLetters.count
             $0.lost += lost.count
             $0.duplicates += duplicates + commit.alreadyRecordedEventIDs.count
