@@ -72,18 +72,22 @@ extension TaggedCache {
     }
 
     /// Reclaims the memory of invalidated entries, a bounded chunk per Redis call, until the queue is
-    /// empty. Entries rewritten since the invalidation are kept.
+    /// empty or `maxSets` invalidated sets were done. Entries rewritten since the invalidation are kept.
     ///
     /// The worker runs this continuously; an application may call it from a periodic task.
-    /// - Parameter chunk: entries checked per script call (each call stays well under a millisecond
-    ///   or two at 64).
+    /// - Parameters:
+    ///   - chunk: entries checked per script call (each call stays well under a millisecond or two at 64).
+    ///   - maxSets: invalidated tag sets handled by this call, so that a caller that stops between calls
+    ///     is never kept busy by a steady flow of invalidations.
     /// - Returns: entries deleted.
     /// - Throws: ``CacheError`` when Redis fails (what is left stays queued or expires with its TTL).
     @discardableResult
-    public func reclaim(chunk: Int = 64) async throws -> Int {
+    public func reclaim(chunk: Int = 64, maxSets: Int = 1000) async throws -> Int {
         var removed = 0
+        var sets = 0
         do {
-            while let garbageKey = try await redis.send(RedisCommand("RPOP", RedisArgument(keys.garbageQueue))).string {
+            while sets < maxSets, let garbageKey = try await redis.send(RedisCommand("RPOP", RedisArgument(keys.garbageQueue))).string {
+                sets += 1
                 guard let tag = keys.tag(ofGarbage: garbageKey) else { continue }
                 let version = try await currentVersions([tag])[0]
                 while true {

@@ -15,7 +15,9 @@ enum EnvelopeRules {
                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"):
                 break
             case UInt8(ascii: "."):
-                if previous == UInt8(ascii: ".") { return "which has an empty segment (a dot at an end, or two in a row)" }
+                if previous == UInt8(ascii: ".") {
+                    return "which has an empty segment (a dot at an end, or two in a row)"
+                }
             default:
                 let shown = byte < 0x80 ? Event.shown([byte]) : "non-ASCII text"
                 return "which contains `\(shown)`"

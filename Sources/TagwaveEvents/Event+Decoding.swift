@@ -80,7 +80,7 @@ extension Event {
     /// publisher never sends a poison event.
     ///
     /// - Parameter maxPayloadBytes: The largest payload the workers accept.
-    /// - Throws: ``EventDecodingError``, as ``decode(fields:maxPayloadBytes:)-([(name:[UInt8],value:[UInt8])],_)``
+    /// - Throws: ``EventDecodingError``, as `decode(fields:maxPayloadBytes:)`
     ///   would throw for ``encodeFields()``.
     public func validate(maxPayloadBytes: Int = Event.defaultMaximumPayloadBytes) throws(EventDecodingError) {
         let fields = encodeFields().map { (name: Array($0.name.utf8), value: $0.value) }
@@ -100,7 +100,8 @@ extension Event {
             if let name = EnvelopeField(field.name) {
                 found.add(name, field.value)
             } else {
-                metadata.append((String(decoding: field.name, as: UTF8.self), String(decoding: field.value, as: UTF8.self)))
+                metadata.append(
+                    (String(decoding: field.name, as: UTF8.self), String(decoding: field.value, as: UTF8.self)))
             }
         }
         for name in EnvelopeField.allCases where found.count(name) > 1 {
@@ -118,7 +119,9 @@ extension Event {
         guard let payloadBytes = found[.payload] else {
             throw .missingField("payload", similar: similarName(to: "payload", in: metadata))
         }
-        guard payloadBytes.count <= maxPayloadBytes else { throw .oversized(payloadBytes.count, limit: maxPayloadBytes) }
+        guard payloadBytes.count <= maxPayloadBytes else {
+            throw .oversized(payloadBytes.count, limit: maxPayloadBytes)
+        }
 
         let id = try text(found[.id], field: "id")
         let source = try text(found[.source], field: "source")
@@ -129,7 +132,8 @@ extension Event {
                 ?? Array(bytes).withUnsafeBytes { EventTime.parse($0) }
             if occurredAt == nil {
                 throw .invalidField(
-                    "occurred_at", value: shown(bytes), why: "which is neither an RFC 3339 time nor Unix epoch milliseconds")
+                    "occurred_at", value: shown(bytes),
+                    why: "which is neither an RFC 3339 time nor Unix epoch milliseconds")
             }
         }
         var traceparent: String?

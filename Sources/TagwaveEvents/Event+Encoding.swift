@@ -1,6 +1,6 @@
 extension Event {
     /// The stream entry's fields for this event, for `XADD`: the inverse of
-    /// ``decode(fields:maxPayloadBytes:)-([(name:[UInt8],value:[UInt8])],_)``.
+    /// `decode(fields:maxPayloadBytes:)`.
     ///
     /// The order is `type`, `payload`, then those of `id`, `occurred_at` (RFC 3339, UTC, with
     /// milliseconds), `source` and `traceparent` that are set, then ``metadata`` in its order.

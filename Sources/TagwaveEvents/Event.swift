@@ -9,7 +9,7 @@
 /// XADD events * type session.created payload {"teacherId":"t1","schoolId":"s1"} source api
 /// ```
 ///
-/// Decode entries with ``decode(fields:maxPayloadBytes:)-([(name:[UInt8],value:[UInt8])],_)``;
+/// Decode entries with `decode(fields:maxPayloadBytes:)`;
 /// publish with ``encodeFields()``.
 public struct Event: Sendable, Equatable {
     /// The dotted event type, e.g. `session.created`.

@@ -95,7 +95,8 @@ public struct EventDecodingError: Error, Sendable, Hashable, CustomStringConvert
         let object = #"send payload as a JSON object such as {"teacherId":"t1"}"#
         switch reason {
         case .missingField(let name, let similar):
-            let hint = similar.map { " (there is a field `\($0)`: field names are lower-case)" } ?? ""
+            let hint =
+                similar.map { " (there is a field `\($0)`: envelope field names are exact and lower-case)" } ?? ""
             return "field `\(name)` is missing\(hint): \(EventDecodingError.advice(for: name))"
         case .duplicateField(let name, let count):
             return "field `\(name)` appears \(count) times: send each envelope field once"

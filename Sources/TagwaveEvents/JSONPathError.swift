@@ -38,7 +38,8 @@ public struct JSONPathError: Error, Sendable, Hashable, CustomStringConvertible 
         case .emptyPath:
             message = "the path is empty: name a field, e.g. teacherId or session.teacher.id"
         case .emptySegment:
-            message = "path `\(path)` has an empty segment at offset \(offset): join field names with single dots,"
+            message =
+                "path `\(path)` has an empty segment at offset \(offset): join field names with single dots,"
                 + " e.g. session.teacher.id"
         case .invalidCharacter:
             var shown = "?"
@@ -46,7 +47,8 @@ public struct JSONPathError: Error, Sendable, Hashable, CustomStringConvertible 
                 let invisible = character.value < 0x20 || (character.value > 0x20 && character.properties.isWhitespace)
                 shown = invisible ? character.escaped(asASCII: true) : String(character)
             }
-            message = "path `\(path)` has `\(shown)` at offset \(offset): segments may hold letters, digits,"
+            message =
+                "path `\(path)` has `\(shown)` at offset \(offset): segments may hold letters, digits,"
                 + " `_`, `-`, `$` and `@`, joined by dots"
         }
     }

@@ -1,4 +1,4 @@
-/// The byte-level JSON reader under ``JSONScanner`` and ``JSONValue/parse(_:maximumDepth:)-(String,_)``.
+/// The byte-level JSON reader under ``JSONScanner`` and `JSONValue.parse`.
 ///
 /// It walks UTF-8 bytes in place and allocates nothing: skipping a value validates it completely
 /// (grammar, escapes, surrogate pairs, UTF-8, nesting depth) without building it. Callers build
@@ -352,7 +352,8 @@ struct JSONReader {
         var value: UInt16 = 0
         for offset in 2..<6 {
             guard escape + offset < bytes.count, let digit = JSONReader.hexValue(bytes[escape + offset]) else {
-                throw JSONError(.invalidUnicodeEscape, at: escape, "invalid \\u escape", hint: "expected four hex digits")
+                throw JSONError(
+                    .invalidUnicodeEscape, at: escape, "invalid \\u escape", hint: "expected four hex digits")
             }
             value = value << 4 | UInt16(digit)
         }
@@ -375,12 +376,20 @@ struct JSONReader {
         var upper: UInt8 = 0xBF
         switch lead {
         case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; lower = 0xA0
+        case 0xE0:
+            length = 3
+            lower = 0xA0
         case 0xE1...0xEC, 0xEE, 0xEF: length = 3
-        case 0xED: length = 3; upper = 0x9F
-        case 0xF0: length = 4; lower = 0x90
+        case 0xED:
+            length = 3
+            upper = 0x9F
+        case 0xF0:
+            length = 4
+            lower = 0x90
         case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; upper = 0x8F
+        case 0xF4:
+            length = 4
+            upper = 0x8F
         default: throw JSONReader.invalidUTF8(at: index)
         }
         guard index + length <= bytes.count else { throw JSONReader.invalidUTF8(at: index) }

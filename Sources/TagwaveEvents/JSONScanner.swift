@@ -17,7 +17,7 @@ public struct JSONScanner: Sendable {
     /// The nesting depth refused by default: 64 levels of objects and arrays.
     public static let defaultMaximumDepth = 64
 
-    /// The paths whose values ``extract(from:)-([UInt8])`` returns, in this order.
+    /// The paths whose values `extract(from:)` returns, in this order.
     public let paths: [JSONPath]
     /// Objects and arrays nested deeper than this are refused with ``JSONError/Code/tooDeep``.
     public let maximumDepth: Int
@@ -48,7 +48,7 @@ public struct JSONScanner: Sendable {
     /// the value at each of ``paths``.
     ///
     /// - Parameter buffer: The document, UTF-8. It is only read during the call.
-    /// - Returns: One entry per path, as for ``extract(from:)-([UInt8])``.
+    /// - Returns: One entry per path, as for `extract(from:)`.
     /// - Throws: ``JSONError`` when the document is not valid JSON.
     public func extract(from buffer: UnsafeRawBufferPointer) throws(JSONError) -> [JSONScalar?] {
         try scan(buffer.assumingMemoryBound(to: UInt8.self)).values

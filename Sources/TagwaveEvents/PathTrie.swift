@@ -72,9 +72,13 @@ struct PathTrie: Sendable {
         }
     }
 
-    private static func pathsEnding(atOrBelow node: Int, children: [[(segment: Int, path: Int, child: Int)]], ending: [[Int]])
+    private static func pathsEnding(
+        atOrBelow node: Int, children: [[(segment: Int, path: Int, child: Int)]], ending: [[Int]]
+    )
         -> [Int]
     {
-        children[node].reduce(ending[node]) { $0 + pathsEnding(atOrBelow: $1.child, children: children, ending: ending) }
+        children[node].reduce(ending[node]) {
+            $0 + pathsEnding(atOrBelow: $1.child, children: children, ending: ending)
+        }
     }
 }

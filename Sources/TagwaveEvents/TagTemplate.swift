@@ -86,7 +86,7 @@ public struct TagTemplate: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Parameters:
     ///   - values: One value per entry of ``placeholders``, in that order (as
-    ///     ``JSONScanner/extract(from:)-([UInt8])`` returns them for those paths).
+    ///     `JSONScanner.extract(from:)` returns them for those paths).
     ///   - percentEncoding: Whether to percent-encode the values (RFC 3986: all but `A–Z a–z 0–9
     ///     - . _ ~`), for URL templates; the template's own text is kept as written.
     /// - Returns: The rendered text.

@@ -78,12 +78,14 @@ public struct TemplateError: Error, Sendable, Hashable, CustomStringConvertible 
         case .emptyTemplate:
             message = "the template is empty: write a tag such as teacher:{teacherId}"
         case .unclosedPlaceholder:
-            message = "template \(template) has an unclosed `{` at column \(column): close the placeholder with `}`,"
+            message =
+                "template \(template) has an unclosed `{` at column \(column): close the placeholder with `}`,"
                 + " or write `{{` for a literal brace"
         case .unmatchedBrace:
             message = "template \(template) has an unmatched `}` at column \(column): write `}}` for a literal brace"
         case .emptyPlaceholder:
-            message = "template \(template) has an empty placeholder at column \(column): name a payload field,"
+            message =
+                "template \(template) has an empty placeholder at column \(column): name a payload field,"
                 + " such as {teacherId} or {session.schoolId}"
         default:
             message = "template \(template) has an invalid placeholder at column \(column): \(detail ?? "")"
@@ -95,13 +97,17 @@ public struct TemplateError: Error, Sendable, Hashable, CustomStringConvertible 
         let prefix = "template \(template) needs payload field `\(path)`"
         switch value {
         case nil:
-            return TemplateError(.missingValue, template: template, column: nil, path: path, message: "\(prefix), which is missing")
+            return TemplateError(
+                .missingValue, template: template, column: nil, path: path, message: "\(prefix), which is missing")
         case .null?:
-            return TemplateError(.nullValue, template: template, column: nil, path: path, message: "\(prefix), which is null")
+            return TemplateError(
+                .nullValue, template: template, column: nil, path: path, message: "\(prefix), which is null")
         case let value?:
             return TemplateError(
                 .nonScalarValue, template: template, column: nil, path: path,
-                message: "\(prefix), which is \(value.kind.withArticle): only a string, number or boolean fills a placeholder")
+                message: "\(prefix), which is \(value.kind.withArticle):"
+                    + " only a string, number or boolean fills a placeholder"
+            )
         }
     }
 }

@@ -37,7 +37,7 @@ public struct TemplateSet: Sendable {
     public let urls: [TagTemplate]
     /// Every distinct placeholder path of the templates, in order of first appearance.
     public let paths: [JSONPath]
-    /// A scanner for ``paths``: its ``JSONScanner/extract(from:)-([UInt8])`` gives the values
+    /// A scanner for ``paths``: its `JSONScanner.extract(from:)` gives the values
     /// ``render(values:)`` takes.
     public let scanner: JSONScanner
     private let tagSlots: [[Int]]

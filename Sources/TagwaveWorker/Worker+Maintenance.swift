@@ -1,18 +1,26 @@
 import Logging
+import ServiceLifecycle
 import TagwaveLedger
 import TagwaveRedis
 
 extension Worker {
     /// Creates the group if missing and reports Redis settings that endanger the stream.
     func prepare() async throws {
-        do {
-            let start = try await resumeOffset() ?? "0"
-            if try await redis.xgroupCreate(configuration.stream, group: configuration.group, startID: start, makeStream: true) {
-                logger.notice("created consumer group \(configuration.group) on \(configuration.stream) at \(start)")
+        // A daemon waits for Redis to come up (reported once by the client); other errors stop it.
+        while true {
+            do {
+                let start = try await resumeOffset() ?? "0"
+                if try await redis.xgroupCreate(configuration.stream, group: configuration.group, startID: start, makeStream: true) {
+                    logger.notice("created consumer group \(configuration.group) on \(configuration.stream) at \(start)")
+                }
+                break
+            } catch let error as RedisError where error.isConnectionProblem {
+                if Task.isCancelled || Task.isShuttingDownGracefully { throw CancellationError() }
+                try? await Task.sleep(for: .milliseconds(250))
+            } catch {
+                throw WorkerError(
+                    "cannot create or find consumer group \(configuration.group) on stream \(configuration.stream): \(error)")
             }
-        } catch {
-            throw WorkerError(
-                "cannot create or find consumer group \(configuration.group) on stream \(configuration.stream): \(error)")
         }
         do {
             let policy = try await redis.send(RedisCommand("CONFIG", "GET", "maxmemory-policy")).array?.last?.string ?? ""

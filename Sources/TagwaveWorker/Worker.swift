@@ -85,7 +85,18 @@ public final class Worker: Service, Sendable {
         logger.info(
             "worker started",
             metadata: ["tagwave.stream": "\(configuration.stream)", "tagwave.group": "\(configuration.group)"])
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        let stopping = StopFlag()
+        try await withGracefulShutdownHandler {
+            try await loop(&state, stopping: stopping)
+        } onGracefulShutdown: { [logger] in
+            stopping.stop()
+            logger.notice("shutdown requested: finishing the batch in hand, then committing and acknowledging")
+        }
+        logger.info("worker stopped", metadata: ["tagwave.processed": "\(progress.processed)"])
+    }
+
+    private func loop(_ state: inout LoopState, stopping: StopFlag) async throws {
+        while !stopping.isStopped && !Task.isCancelled {
             do {
                 try await step(&state)
                 state.failures = 0
@@ -98,7 +109,6 @@ public final class Worker: Service, Sendable {
                 try? await Task.sleep(for: .milliseconds(min(100 * (1 << min(state.failures, 6)), 5000)))
             }
         }
-        logger.info("worker stopped", metadata: ["tagwave.processed": "\(progress.processed)"])
     }
 
     struct LoopState {
@@ -166,6 +176,13 @@ public final class Worker: Service, Sendable {
     static func monotonicNow() -> UInt64 {
         DispatchTime.now().uptimeNanoseconds
     }
+}
+
+/// Set once when graceful shutdown is requested; read by the loop between batches.
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func stop() { flag.store(true, ordering: .relaxed) }
+    var isStopped: Bool { flag.load(ordering: .relaxed) }
 }
 
 /// Counters of a running worker.

@@ -46,23 +46,15 @@ struct WorkerCommand: AsyncParsableCommand {
             let worker = Worker(
                 redis: redis, ledger: ledger, cache: cache, configuration: settings.worker, rules: settings.rules, logger: logger)
             logger.info("tagwave worker \(settings.worker.consumer): \(settings.rules.count) rules, Redis \(settings.redis.redactedURL), ledger \(settings.ledgerPath)")
-            let group = ServiceGroup(
-                configuration: .init(
-                    services: [.init(service: worker), .init(service: CacheReclaimer(cache: cache, logger: logger))],
-                    gracefulShutdownSignals: [.sigterm, .sigint],
-                    cancellationSignals: [],
-                    logger: logger))
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                tasks.addTask {
-                    // The drain deadline: after a shutdown signal, give up waiting after drainSeconds.
-                    try await gracefulShutdown()
-                    try await Task.sleep(for: .seconds(drainSeconds))
-                    await group.triggerGracefulShutdown()
-                }
-                try await tasks.next()
-                tasks.cancelAll()
-            }
+            var groupConfiguration = ServiceGroupConfiguration(
+                // Shut down in reverse order: the worker drains first, then the reclaimer stops.
+                services: [.init(service: CacheReclaimer(cache: cache, logger: logger)), .init(service: worker)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [],
+                logger: logger)
+            // The drain deadline: a batch still in hand after it is cancelled (its entries stay pending).
+            groupConfiguration.maximumGracefulShutdownDuration = .seconds(drainSeconds)
+            try await ServiceGroup(configuration: groupConfiguration).run()
             await ledger.close()
             await redis.shutdown()
         }
@@ -77,7 +69,7 @@ struct CacheReclaimer: Service {
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let removed = try await cache.reclaim()
+                let removed = try await cache.reclaim(maxSets: 100)
                 if removed > 0 { logger.debug("reclaimed \(removed) invalidated cache entries") }
             } catch {
                 logger.debug("reclaim paused: \(error)")

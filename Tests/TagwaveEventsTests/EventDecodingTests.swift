@@ -7,7 +7,9 @@ private func entry(_ fields: (String, String)...) -> [(name: [UInt8], value: [UI
 }
 
 /// The error decoding an entry throws, or nil when it decodes.
-private func decodingError(_ fields: [(name: [UInt8], value: [UInt8])], maxPayloadBytes: Int = 1 << 20) -> EventDecodingError? {
+private func decodingError(_ fields: [(name: [UInt8], value: [UInt8])], maxPayloadBytes: Int = 1 << 20)
+    -> EventDecodingError?
+{
     do {
         _ = try Event.decode(fields: fields, maxPayloadBytes: maxPayloadBytes)
         return nil
@@ -38,18 +40,26 @@ struct EventDecodingTests {
     @Test func onlyTypeAndPayloadAreRequired() throws {
         let event = try Event.decode(fields: entry(("type", "user.updated"), ("payload", "{}")))
         #expect(event == Event(type: "user.updated", payload: bytes("{}")))
-        #expect(try Event.decode(fields: entry(("type", "x"), ("payload", "{}"), ("occurred_at", "1714564800000"))).occurredAt
-            == EventTime(millisecondsSinceEpoch: 1_714_564_800_000))
+        #expect(
+            try Event.decode(fields: entry(("type", "x"), ("payload", "{}"), ("occurred_at", "1714564800000")))
+                .occurredAt
+                == EventTime(millisecondsSinceEpoch: 1_714_564_800_000))
     }
 
     @Test func aMissingTypeIsReportedByName() {
         let error = decodingError(entry(("payload", "{}")))
         #expect(error?.code == "missing_type")
         #expect(error?.field == "type")
-        #expect(error?.description == "field `type` is missing: send a dotted event type of letters, digits, `_` and `-`, such as `session.created`")
+        #expect(
+            error?.description
+                == "field `type` is missing: send a dotted event type of letters, digits, `_` and `-`,"
+                + " such as `session.created`"
+        )
         let misspelled = decodingError(entry(("Type", "a.b"), ("payload", "{}")))
         #expect(misspelled?.code == "missing_type")
-        #expect(misspelled?.description.contains("(there is a field `Type`: field names are lower-case)") == true)
+        #expect(
+            misspelled?.description.contains("(there is a field `Type`: envelope field names are exact and lower-case)")
+                == true)
     }
 
     @Test func aMissingPayloadIsReportedByName() {
@@ -85,9 +95,13 @@ struct EventDecodingTests {
         #expect(error?.field == "payload")
         #expect(
             error?.description
-                == #"field `payload` is not a JSON object (it is an array): send payload as a JSON object such as {"teacherId":"t1"}"#)
+                == "field `payload` is not a JSON object (it is an array): "
+                + #"send payload as a JSON object such as {"teacherId":"t1"}"#
+        )
         for (payload, kind) in [(#""t1""#, "a string"), ("42", "a number"), ("null", "null"), ("true", "a boolean")] {
-            #expect(decodingError(entry(("type", "a.b"), ("payload", payload)))?.description.contains("(it is \(kind))") == true)
+            #expect(
+                decodingError(entry(("type", "a.b"), ("payload", payload)))?.description.contains("(it is \(kind))")
+                    == true)
         }
     }
 
@@ -98,7 +112,8 @@ struct EventDecodingTests {
         #expect(error?.jsonError?.offset == 13)
         #expect(
             error?.description
-                == #"field `payload` is not valid JSON (unterminated string at byte 13: close it with '"'): send payload as a JSON object such as {"teacherId":"t1"}"#
+                == #"field `payload` is not valid JSON (unterminated string at byte 13: close it with '"'): "#
+                + #"send payload as a JSON object such as {"teacherId":"t1"}"#
         )
         #expect(decodingError(entry(("type", "a.b"), ("payload", "")))?.code == "invalid_json")
         #expect(decodingError(entry(("type", "a.b"), ("payload", "{} {}")))?.code == "invalid_json")
@@ -110,7 +125,9 @@ struct EventDecodingTests {
         #expect(error?.code == "oversized")
         #expect(error?.sizeAndLimit?.bytes == 124)
         #expect(error?.sizeAndLimit?.limit == 64)
-        #expect(error?.description.hasPrefix("field `payload` is 124 bytes, over the limit of 64: send only what handlers need") == true)
+        #expect(
+            error?.description.hasPrefix(
+                "field `payload` is 124 bytes, over the limit of 64: send only what handlers need") == true)
         #expect(decodingError(entry(("type", "a.b"), ("payload", payload)), maxPayloadBytes: 111) == nil)
     }
 
@@ -140,15 +157,23 @@ struct EventDecodingTests {
         for (value, why) in cases {
             let error = decodingError(entry(("type", "a.b"), ("payload", "{}"), ("traceparent", value)))
             #expect(error?.code == "invalid_traceparent", "\(value)")
-            #expect(error?.description.hasPrefix("field `traceparent` is `\(value)`, \(why): send a W3C traceparent") == true, "\(value)")
+            #expect(
+                error?.description.hasPrefix("field `traceparent` is `\(value)`, \(why): send a W3C traceparent")
+                    == true, "\(value)")
         }
     }
 
     @Test func idAndSourceMustBeNonEmptyUTF8() {
         let empty = decodingError(entry(("type", "a.b"), ("payload", "{}"), ("id", "")))
         #expect(empty?.code == "invalid_id")
-        #expect(empty?.description == "field `id` is ``, which is empty: send a non-empty UTF-8 producer id, or leave the field out to use the stream entry id")
-        let binary = decodingError([(bytes("type"), bytes("a.b")), (bytes("payload"), bytes("{}")), (bytes("id"), [0x61, 0xFF])])
+        #expect(
+            empty?.description
+                == "field `id` is ``, which is empty: send a non-empty UTF-8 producer id,"
+                + " or leave the field out to use the stream entry id"
+        )
+        let binary = decodingError([
+            (bytes("type"), bytes("a.b")), (bytes("payload"), bytes("{}")), (bytes("id"), [0x61, 0xFF]),
+        ])
         #expect(binary?.code == "invalid_id")
         #expect(binary?.value == "a\u{FFFD}")
         #expect(decodingError(entry(("type", "a.b"), ("payload", "{}"), ("source", "")))?.code == "invalid_source")
@@ -158,14 +183,16 @@ struct EventDecodingTests {
         let error = decodingError(entry(("type", "a.b"), ("payload", "{}"), ("type", "c.d"), ("type", "e")))
         #expect(error?.code == "duplicate_type")
         #expect(error?.description == "field `type` appears 3 times: send each envelope field once")
-        #expect(decodingError(entry(("type", "a.b"), ("payload", "{}"), ("payload", "{}")))?.code == "duplicate_payload")
+        #expect(
+            decodingError(entry(("type", "a.b"), ("payload", "{}"), ("payload", "{}")))?.code == "duplicate_payload")
     }
 
     @Test func theReasonCodesAreStable() {
         // These strings are stored in the dead-letter table: changing one breaks operators' queries.
         let codes = [
             decodingError(entry(("payload", "{}"))), decodingError(entry(("type", "a"))),
-            decodingError(entry(("type", ""), ("payload", "{}"))), decodingError(entry(("type", "a"), ("payload", "[]"))),
+            decodingError(entry(("type", ""), ("payload", "{}"))),
+            decodingError(entry(("type", "a"), ("payload", "[]"))),
             decodingError(entry(("type", "a"), ("payload", "{"))),
             decodingError(entry(("type", "a"), ("payload", "{}")), maxPayloadBytes: 1),
             decodingError(entry(("type", "a"), ("payload", "{}"), ("occurred_at", "x"))),
@@ -187,7 +214,8 @@ struct EventDecodingTests {
             occurredAt: EventTime(millisecondsSinceEpoch: 1_714_564_800_123), source: "api", traceparent: traceparent,
             metadata: [("x-tenant", "acme"), ("note", "café ☕")])
         let fields = event.encodeFields()
-        #expect(fields.map(\.name) == ["type", "payload", "id", "occurred_at", "source", "traceparent", "x-tenant", "note"])
+        #expect(
+            fields.map(\.name) == ["type", "payload", "id", "occurred_at", "source", "traceparent", "x-tenant", "note"])
         #expect(fields[3].value == bytes("2024-05-01T12:00:00.123Z"))
         let decoded = try Event.decode(fields: fields.map { (bytes($0.name), $0.value) })
         #expect(decoded == event)
@@ -222,7 +250,9 @@ struct EventDecodingTests {
         let (_, none) = try Event.decode(fields: entry(("type", "other"), ("payload", "{}"))) { _ in nil }
         #expect(none.isEmpty)
         let error = #expect(throws: EventDecodingError.self) {
-            try Event.decode(fields: entry(("type", "session.created"), ("payload", #"[{"teacherId":"t1"}]"#))) { _ in scanner }
+            try Event.decode(fields: entry(("type", "session.created"), ("payload", #"[{"teacherId":"t1"}]"#))) { _ in
+                scanner
+            }
         }
         #expect(error?.code == "payload_not_object")
     }
@@ -233,7 +263,9 @@ struct EventDecodingTests {
             try Event(type: "a.b", payload: .object([]), metadata: [("type", "c")]).validate()
         }
         #expect(reserved?.code == "duplicate_type")
-        let notObject = #expect(throws: EventDecodingError.self) { try Event(type: "a.b", payload: .array([])).validate() }
+        let notObject = #expect(throws: EventDecodingError.self) {
+            try Event(type: "a.b", payload: .array([])).validate()
+        }
         #expect(notObject?.code == "payload_not_object")
     }
 }

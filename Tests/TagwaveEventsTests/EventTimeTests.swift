@@ -50,7 +50,9 @@ struct EventTimeTests {
     @Test func formattedTimesParseBackToTheSameMillisecond() {
         var generator = SeededGenerator(state: 99)
         for _ in 0..<2_000 {
-            let time = EventTime(millisecondsSinceEpoch: Int64.random(in: 0...EventTime.latestAccepted.millisecondsSinceEpoch, using: &generator))
+            let time = EventTime(
+                millisecondsSinceEpoch: Int64.random(
+                    in: 0...EventTime.latestAccepted.millisecondsSinceEpoch, using: &generator))
             #expect(EventTime(parsing: time.rfc3339) == time, "\(time.millisecondsSinceEpoch)")
         }
         #expect(EventTime.now() > EventTime(parsing: "2024-01-01T00:00:00Z")!)

@@ -15,7 +15,10 @@ struct JSONConformanceTests {
     }
 
     @Test func numbersKeepTheirLiteralTextWhenTheyFollowTheGrammar() throws {
-        for literal in ["0", "-0", "1", "-1", "10", "1.5", "-0.5e10", "1E+2", "1e-2", "0.0", "2E0", "123456789012345678901234567890"] {
+        for literal in [
+            "0", "-0", "1", "-1", "10", "1.5", "-0.5e10", "1E+2", "1e-2", "0.0", "2E0",
+            "123456789012345678901234567890",
+        ] {
             #expect(try JSONValue.parse("[\(literal)]") == .array([.number(literal)]), "\(literal)")
         }
     }
@@ -68,7 +71,8 @@ struct JSONConformanceTests {
             #expect(error?.code == code, "\(document)")
             #expect(error?.offset == offset, "\(document)")
         }
-        #expect(parseError(#""a\x""#)?.message == #"invalid escape '\x' at byte 2: escape only " \ / b f n r t or uXXXX"#)
+        #expect(
+            parseError(#""a\x""#)?.message == #"invalid escape '\x' at byte 2: escape only " \ / b f n r t or uXXXX"#)
     }
 
     @Test func rawUnicodeIsAcceptedAsUTF8() throws {
@@ -97,7 +101,9 @@ struct JSONConformanceTests {
         let error = parseError("\"a\nb\"")
         #expect(error?.code == .controlCharacterInString)
         #expect(error?.offset == 2)
-        #expect(error?.message == #"unescaped control character byte 0x0A in a string at byte 2: escape it, e.g. as \n or \u000A"#)
+        #expect(
+            error?.message
+                == #"unescaped control character byte 0x0A in a string at byte 2: escape it, e.g. as \n or \u000A"#)
         #expect(parseError("\"\u{1F}\"")?.code == .controlCharacterInString)
         #expect(parseError("\"\u{7F}\"") == nil)
     }
@@ -123,14 +129,26 @@ struct JSONConformanceTests {
             ("[", .unexpectedEnd, 1, "unexpected end of input at byte 1: expected a value"),
             ("", .unexpectedEnd, 0, "unexpected end of input at byte 0: expected a value"),
             (" \n ", .unexpectedEnd, 3, "unexpected end of input at byte 3: expected a value"),
-            ("{} {}", .trailingData, 3, "unexpected '{' after the JSON value at byte 3: a document holds exactly one value"),
-            ("1 2", .trailingData, 2, "unexpected '2' after the JSON value at byte 2: a document holds exactly one value"),
-            ("[1]]", .trailingData, 3, "unexpected ']' after the JSON value at byte 3: a document holds exactly one value"),
+            (
+                "{} {}", .trailingData, 3,
+                "unexpected '{' after the JSON value at byte 3: a document holds exactly one value"
+            ),
+            (
+                "1 2", .trailingData, 2,
+                "unexpected '2' after the JSON value at byte 2: a document holds exactly one value"
+            ),
+            (
+                "[1]]", .trailingData, 3,
+                "unexpected ']' after the JSON value at byte 3: a document holds exactly one value"
+            ),
             ("tru", .unexpectedEnd, 3, "unexpected end of input at byte 3: expected `true`"),
             ("trux", .invalidLiteral, 0, "invalid literal at byte 0: expected true, false or null"),
             ("[nul]", .invalidLiteral, 1, "invalid literal at byte 1: expected true, false or null"),
             ("[True]", .unexpectedByte, 1, "unexpected 'T' at byte 1: expected a value"),
-            ("[1]x", .trailingData, 3, "unexpected 'x' after the JSON value at byte 3: a document holds exactly one value"),
+            (
+                "[1]x", .trailingData, 3,
+                "unexpected 'x' after the JSON value at byte 3: a document holds exactly one value"
+            ),
         ]
         for (document, code, offset, message) in cases {
             let error = parseError(document)
@@ -173,7 +191,9 @@ struct JSONConformanceTests {
                 for (raw, decoded) in [(#"\n"#, "\n"), ("é", "é"), ("😀", "😀"), (#"\u00e9"#, "é"), (#"\""#, "\"")] {
                     var document = plain
                     document.insert(contentsOf: raw, at: index)
-                    #expect(try JSONValue.parse("\"\(document)\"") == .string(String(plain[..<index]) + decoded + plain[index...]))
+                    #expect(
+                        try JSONValue.parse("\"\(document)\"")
+                            == .string(String(plain[..<index]) + decoded + plain[index...]))
                 }
                 var broken = bytes("\"" + plain + "\"")
                 broken.insert(0x01, at: position + 1)

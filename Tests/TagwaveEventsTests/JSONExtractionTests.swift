@@ -14,7 +14,10 @@ struct JSONExtractionTests {
         let values = try JSONScanner.extract(
             paths: ["session.teacher.id", "teacherId", "count", "ratio", "active", "note", "session.schoolId"],
             from: session)
-        #expect(values == [.number("42"), .string("t1"), .number("3"), .number("-0.5e10"), .bool(true), .null, .string("sé")])
+        #expect(
+            values == [
+                .number("42"), .string("t1"), .number("3"), .number("-0.5e10"), .bool(true), .null, .string("sé"),
+            ])
     }
 
     @Test func absentPathsGiveNil() throws {
@@ -27,19 +30,27 @@ struct JSONExtractionTests {
     @Test func digitSegmentsIndexArraysAndNameObjectMembers() throws {
         let values = try JSONScanner.extract(paths: ["items.0.id", "items.1.id", "tags.1", "map.0"], from: session)
         #expect(values == [.string("i0"), .string("i1"), .string("y"), nil])
-        let objectWithDigitKeys = try JSONScanner.extract(paths: ["map.0", "map.01"], from: bytes(#"{"map":{"0":"zero","01":"x"}}"#))
+        let objectWithDigitKeys = try JSONScanner.extract(
+            paths: ["map.0", "map.01"], from: bytes(#"{"map":{"0":"zero","01":"x"}}"#))
         #expect(objectWithDigitKeys == [.string("zero"), .string("x")])
-        #expect(try JSONScanner.extract(paths: ["list.01"], from: bytes(#"{"list":["a","b"]}"#)) == [nil], "01 is not an index")
+        #expect(
+            try JSONScanner.extract(paths: ["list.01"], from: bytes(#"{"list":["a","b"]}"#)) == [nil],
+            "01 is not an index")
     }
 
     @Test func pathsNamingContainersReportTheirKindAndCanStillBeDescended() throws {
-        let values = try JSONScanner.extract(paths: ["session", "session.teacher.name", "items", "tags.0"], from: session)
+        let values = try JSONScanner.extract(
+            paths: ["session", "session.teacher.name", "items", "tags.0"], from: session)
         #expect(values == [.object, .string("Ada"), .array, .string("x")])
     }
 
     @Test func bigUnrelatedSubtreesAreSkippedButStillValidated() throws {
-        let unrelated = "[" + (0..<5_000).map { #"{"n":\#($0),"s":"caf\u00e9 \"quoted\"","deep":[[[{"x":null}]]]}"# }.joined(separator: ",") + "]"
-        let document = bytes(#"{"history":\#(unrelated),"meta":{"big":\#(unrelated)},"session":{"teacher":{"id":"t9"}}}"#)
+        let unrelated =
+            "["
+            + (0..<5_000).map { #"{"n":\#($0),"s":"caf\u00e9 \"quoted\"","deep":[[[{"x":null}]]]}"# }.joined(
+                separator: ",") + "]"
+        let document = bytes(
+            #"{"history":\#(unrelated),"meta":{"big":\#(unrelated)},"session":{"teacher":{"id":"t9"}}}"#)
         #expect(try JSONScanner.extract(paths: ["session.teacher.id"], from: document) == [.string("t9")])
 
         var corrupt = document
@@ -73,7 +84,8 @@ struct JSONExtractionTests {
     }
 
     @Test func repeatedPathsEachGetTheValue() throws {
-        #expect(try JSONScanner.extract(paths: ["teacherId", "teacherId"], from: session) == [.string("t1"), .string("t1")])
+        #expect(
+            try JSONScanner.extract(paths: ["teacherId", "teacherId"], from: session) == [.string("t1"), .string("t1")])
     }
 
     @Test func aScannerIsReusableAndReadsBuffersInPlace() throws {
@@ -157,6 +169,8 @@ struct JSONPathTests {
         let error = #expect(throws: JSONPathError.self) { try JSONPath(parsing: "teacher id") }
         #expect(
             error?.message
-                == "path `teacher id` has ` ` at offset 7: segments may hold letters, digits, `_`, `-`, `$` and `@`, joined by dots")
+                == "path `teacher id` has ` ` at offset 7: segments may hold letters, digits, `_`, `-`, `$` and `@`,"
+                + " joined by dots"
+        )
     }
 }

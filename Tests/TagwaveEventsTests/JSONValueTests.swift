@@ -17,7 +17,8 @@ struct JSONValueTests {
 
     @Test func prettyPrintingIndentsByTwoSpaces() {
         let value = JSONValue.object([
-            ("id", .integer(7)), ("tags", .array([.string("a"), .bool(false)])), ("empty", .object([])), ("none", .array([])),
+            ("id", .integer(7)), ("tags", .array([.string("a"), .bool(false)])), ("empty", .object([])),
+            ("none", .array([])),
         ])
         #expect(
             value.serialized(prettyPrinted: true) == """

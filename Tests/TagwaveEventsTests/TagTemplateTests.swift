@@ -27,16 +27,22 @@ struct TagTemplateTests {
         let cases: [(String, TemplateError.Code, Int, String)] = [
             (
                 "teacher:{teacherId", .unclosedPlaceholder, 9,
-                "template teacher:{teacherId has an unclosed `{` at column 9: close the placeholder with `}`, or write `{{` for a literal brace"
+                "template teacher:{teacherId has an unclosed `{` at column 9: close the placeholder with `}`,"
+                    + " or write `{{` for a literal brace"
             ),
             (
                 "teacher:{}", .emptyPlaceholder, 9,
-                "template teacher:{} has an empty placeholder at column 9: name a payload field, such as {teacherId} or {session.schoolId}"
+                "template teacher:{} has an empty placeholder at column 9: name a payload field,"
+                    + " such as {teacherId} or {session.schoolId}"
             ),
-            ("a}b", .unmatchedBrace, 2, "template a}b has an unmatched `}` at column 2: write `}}` for a literal brace"),
+            (
+                "a}b", .unmatchedBrace, 2,
+                "template a}b has an unmatched `}` at column 2: write `}}` for a literal brace"
+            ),
             (
                 "x:{a b}", .invalidPath, 5,
-                "template x:{a b} has an invalid placeholder at column 5: path `a b` has ` ` at offset 1: segments may hold letters, digits, `_`, `-`, `$` and `@`, joined by dots"
+                "template x:{a b} has an invalid placeholder at column 5: path `a b` has ` ` at offset 1:"
+                    + " segments may hold letters, digits, `_`, `-`, `$` and `@`, joined by dots"
             ),
             ("", .emptyTemplate, 1, "the template is empty: write a tag such as teacher:{teacherId}"),
         ]
@@ -49,7 +55,9 @@ struct TagTemplateTests {
         }
         #expect((#expect(throws: TemplateError.self) { try TagTemplate("x:{a..b}") })?.column == 6)
         #expect((#expect(throws: TemplateError.self) { try TagTemplate("x:{a{b}") })?.column == 5)
-        #expect((#expect(throws: TemplateError.self) { try TagTemplate("é:{a b}") })?.column == 5, "columns count characters")
+        #expect(
+            (#expect(throws: TemplateError.self) { try TagTemplate("é:{a b}") })?.column == 5,
+            "columns count characters")
         #expect((#expect(throws: TemplateError.self) { try TagTemplate("{{a}") })?.code == .unmatchedBrace)
     }
 
@@ -67,16 +75,20 @@ struct TagTemplateTests {
         #expect(object?.code == .nonScalarValue)
         #expect(
             object?.message
-                == "template teacher:{teacherId} needs payload field `teacherId`, which is an object: only a string, number or boolean fills a placeholder"
+                == "template teacher:{teacherId} needs payload field `teacherId`, which is an object:"
+                + " only a string, number or boolean fills a placeholder"
         )
-        #expect((#expect(throws: TemplateError.self) { try template.render(values: [.array]) })?.code == .nonScalarValue)
+        #expect(
+            (#expect(throws: TemplateError.self) { try template.render(values: [.array]) })?.code == .nonScalarValue)
     }
 
     @Test func urlTemplatesPercentEncodeValuesButNotTheirOwnText() throws {
         let template = try TagTemplate("http://127.0.0.1:8080/api/v1/sessions?teacher={teacherId}&n={n}")
         let url = try template.render(values: [.string("a b/c?d=é&~-._"), .number("1e+5")], percentEncoding: true)
         #expect(url == "http://127.0.0.1:8080/api/v1/sessions?teacher=a%20b%2Fc%3Fd%3D%C3%A9%26~-._&n=1e%2B5")
-        #expect(try template.render(values: [.string("a b"), .number("1")]) == "http://127.0.0.1:8080/api/v1/sessions?teacher=a b&n=1")
+        #expect(
+            try template.render(values: [.string("a b"), .number("1")])
+                == "http://127.0.0.1:8080/api/v1/sessions?teacher=a b&n=1")
     }
 }
 
@@ -101,7 +113,11 @@ struct TemplateSetTests {
 
     @Test func theFirstUnfillablePlaceholderFailsTheRender() {
         let error = #expect(throws: TemplateError.self) { try rule.render(payload: bytes(#"{"teacherId":"t1"}"#)) }
-        #expect(error?.message == "template school:{session.schoolId}:sessions needs payload field `session.schoolId`, which is missing")
+        #expect(
+            error?.message
+                == "template school:{session.schoolId}:sessions needs payload field `session.schoolId`,"
+                + " which is missing"
+        )
         #expect(throws: JSONError.self) { try rule.render(payload: bytes(#"{"teacherId":"t1""#)) }
     }
 

@@ -59,7 +59,9 @@ struct RandomJSON {
     }
 
     mutating func string() -> String {
-        let pieces = ["a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\u{0}", "\u{1F}", "é", "€", "😀", "\u{7F}", "\u{FFFF}"]
+        let pieces = [
+            "a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\u{0}", "\u{1F}", "é", "€", "😀", "\u{7F}", "\u{FFFF}",
+        ]
         let count = Int.random(in: 0..<24, using: &generator)
         return (0..<count).map { _ in pieces.randomElement(using: &generator)! }.joined()
     }

@@ -34,8 +34,20 @@ public final class ChildProcess: @unchecked Sendable {
         defer { argv.forEach { free($0) } }
         let environmentStrings = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { environmentStrings.forEach { free($0) } }
+        // The child starts with no blocked signals and default handlers, whatever the spawning thread has.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGPIPE, SIGHUP] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, nil, argv, environmentStrings)
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environmentStrings)
         guard result == 0 else { throw RedisServerError("cannot start \(executable): \(String(cString: strerror(result)))") }
         self.pid = pid
     }

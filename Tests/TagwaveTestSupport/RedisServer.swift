@@ -62,9 +62,17 @@ public final class RedisServer: @unchecked Sendable {
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tagwave-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let server = RedisServer(port: try freePort(), directory: directory, arguments: arguments)
-        try await server.launch()
-        return server
+        // Another test may take the port between freePort() and redis-server's bind: try a few.
+        var attempt = 0
+        while true {
+            let server = RedisServer(port: try freePort(), directory: directory, arguments: arguments)
+            do {
+                try await server.launch()
+                return server
+            } catch let error as RedisServerError where error.portTaken && attempt < 3 {
+                attempt += 1
+            }
+        }
     }
 
     /// A configuration pointing at this server.
@@ -119,7 +127,9 @@ public final class RedisServer: @unchecked Sendable {
         while Date() < deadline {
             if !process.isRunning {
                 let log = (try? String(contentsOf: directory.appendingPathComponent("redis.log"), encoding: .utf8)) ?? ""
-                throw RedisServerError("redis-server exited at start (arguments \(arguments)); its log:\n\(log.suffix(2000))")
+                var error = RedisServerError("redis-server exited at start (arguments \(arguments)); its log:\n\(log.suffix(2000))")
+                error.portTaken = log.contains("Address already in use") || log.isEmpty
+                throw error
             }
             if Self.answersPing(port: port) { return }
             try await Task.sleep(for: .milliseconds(10))
@@ -185,5 +195,7 @@ public final class RedisServer: @unchecked Sendable {
 public struct RedisServerError: Error, CustomStringConvertible {
     /// What went wrong and what to do.
     public let description: String
+    /// The server could not bind its port (another process took it first).
+    var portTaken = false
     init(_ description: String) { self.description = description }
 }
