@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "TagwaveRedis", targets: ["TagwaveRedis"]),
         .library(name: "TagwaveEvents", targets: ["TagwaveEvents"]),
         .library(name: "TagwaveCache", targets: ["TagwaveCache"]),
+        .library(name: "TagwavePublisher", targets: ["TagwavePublisher"]),
         .library(name: "TagwaveLedger", targets: ["TagwaveLedger"]),
         .library(name: "TagwaveWorker", targets: ["TagwaveWorker"]),
         .executable(name: "tagwave", targets: ["tagwave"]),
@@ -74,6 +75,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "TagwavePublisher",
+            dependencies: [
+                "TagwaveRedis",
+                "TagwaveEvents",
+                "TagwaveSQLite",
+                "_TagwaveThreads",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TagwaveSQLite",
             dependencies: ["CSQLite"],
             swiftSettings: swiftSettings
@@ -102,6 +114,43 @@ let package = Package(
         ),
 
         .target(
+            name: "TagwaveWarmer",
+            dependencies: [
+                "TagwaveRedis",
+                "TagwaveLedger",
+                "TagwaveWorker",
+                "TagwaveCache",
+                "TagwaveEvents",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TagwaveHealth",
+            dependencies: [
+                "TagwaveRedis",
+                "TagwaveLedger",
+                "TagwaveCache",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TagwaveOperations",
+            dependencies: [
+                "TagwaveRedis",
+                "TagwaveLedger",
+                "TagwaveWorker",
+                "TagwaveCache",
+                "TagwaveEvents",
+                "TagwavePublisher",
+                "TagwaveHealth",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TagwaveConfig",
             dependencies: [
                 "TagwaveRedis",
@@ -122,11 +171,26 @@ let package = Package(
                 "TagwaveWorker",
                 "TagwaveCache",
                 "TagwaveConfig",
+                "TagwavePublisher",
+                "TagwaveWarmer",
+                "TagwaveOperations",
+                "TagwaveHealth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Benchmarks (run by scripts/bench, side by side with ../shared/bench; never by tests)
+        .executableTarget(
+            name: "tagwave-bench",
+            dependencies: [
+                "TagwaveRedis", "TagwaveEvents", "TagwaveCache", "TagwaveLedger", "TagwaveWorker",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/WorkerThroughput",
             swiftSettings: swiftSettings
         ),
 
@@ -158,6 +222,8 @@ let package = Package(
             name: "tagwave-test-child",
             dependencies: [
                 "TagwaveLedger",
+                "TagwaveCache",
+                "TagwaveRedis",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TagwaveTestChild",
@@ -176,6 +242,36 @@ let package = Package(
         .testTarget(
             name: "TagwaveCacheTests",
             dependencies: ["TagwaveCache", "TagwaveTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TagwavePublisherTests",
+            dependencies: ["TagwavePublisher", "TagwaveEvents", "TagwaveTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TagwaveWarmerTests",
+            dependencies: ["TagwaveWarmer", "TagwaveWorker", "TagwaveLedger", "TagwaveCache", "TagwaveEvents", "TagwaveTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TagwaveHealthTests",
+            dependencies: ["TagwaveHealth", "TagwaveLedger", "TagwaveCache", "TagwaveTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TagwaveOperationsTests",
+            dependencies: ["TagwaveOperations", "TagwaveWorker", "TagwaveLedger", "TagwaveCache", "TagwaveEvents", "TagwaveTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TagwaveCLITests",
+            dependencies: ["TagwaveLedger", "TagwaveRedis", "TagwaveTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TagwaveConfigTests",
+            dependencies: ["TagwaveConfig", "TagwaveWorker", "TagwaveRedis", "TagwaveCache", "TagwaveEvents"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

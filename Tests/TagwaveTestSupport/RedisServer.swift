@@ -126,9 +126,9 @@ public final class RedisServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             if !process.isRunning {
-                let log = (try? String(contentsOf: directory.appendingPathComponent("redis.log"), encoding: .utf8)) ?? ""
+                let log = ((try? String(contentsOf: directory.appendingPathComponent("redis.log"), encoding: .utf8)) ?? "") + process.output
                 var error = RedisServerError("redis-server exited at start (arguments \(arguments)); its log:\n\(log.suffix(2000))")
-                error.portTaken = log.contains("Address already in use") || log.isEmpty
+                error.portTaken = log.contains("Address already in use")
                 throw error
             }
             if Self.answersPing(port: port) { return }

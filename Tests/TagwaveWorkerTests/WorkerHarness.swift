@@ -19,13 +19,15 @@ struct WorkerHarness {
         InvalidationRule(eventType: "session.created", invalidate: [try! TagTemplate("teacher:{teacherId}"), try! TagTemplate("school:{schoolId}:sessions")])
     ]
 
-    static func with<T>(arguments: [String] = [], _ body: (WorkerHarness) async throws -> T) async throws -> T {
+    static func with<T>(
+        arguments: [String] = [], username: String? = nil, password: String? = nil, _ body: (WorkerHarness) async throws -> T
+    ) async throws -> T {
         try await RedisServer.with(arguments: arguments) { server in
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tagwave-worker-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             let path = directory.appendingPathComponent("ledger.sqlite").path
-            var configuration = server.configuration()
+            var configuration = server.configuration(username: username, password: password)
             configuration.poolSize = 4
             let redis = RedisClient(configuration: configuration, logger: Logger(label: "test.redis"))
             let ledger = try await Ledger.open(path: path, logger: Logger(label: "test.ledger"))
@@ -38,8 +40,12 @@ struct WorkerHarness {
         }
     }
 
-    func worker(consumer: String = "w1", deliveryLimit: Int = 5, claimIdle: Duration = .seconds(60), rules: [InvalidationRule] = Self.rules) -> Worker {
+    func worker(
+        consumer: String = "w1", deliveryLimit: Int = 5, claimIdle: Duration = .seconds(60), trimInterval: Duration? = nil,
+        rules: [InvalidationRule] = Self.rules
+    ) -> Worker {
         var configuration = WorkerConfiguration(consumer: consumer)
+        configuration.trimInterval = trimInterval
         configuration.block = .milliseconds(50)
         configuration.deliveryLimit = deliveryLimit
         configuration.initialRetryDelay = .milliseconds(20)

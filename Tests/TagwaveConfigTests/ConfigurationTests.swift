@@ -1,0 +1,78 @@
+import Foundation
+import TagwaveCache
+import TagwaveConfig
+import TagwaveEvents
+import TagwaveRedis
+import TagwaveWorker
+import Testing
+
+@Suite("The YAML configuration file")
+struct ConfigurationTests {
+    func write(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tagwave-\(UUID().uuidString).yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func theExampleConfigurationsAreValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for file in ["examples/worker.yaml", "deploy/worker.example.yaml"] {
+            let problems = ConfigurationLoader.check(path: root.appendingPathComponent(file).path)
+            #expect(problems.isEmpty, "\(file): \(problems)")
+        }
+    }
+
+    @Test func aValidFileGivesEverySettingAndTheEnvironmentOverridesIt() throws {
+        let path = try write("""
+            redis: { url: "redis://worker:secret@10.1.2.3:6380/2" }
+            stream: { name: "domain", group: "g1", batch_size: 100, block_ms: 250, delivery_limit: 3 }
+            ledger: { path: "/var/lib/tagwave/l.sqlite", retention_days: 7 }
+            cache: { prefix: "app", default_ttl: 120, ttl_classes: { session-list: 30 } }
+            rules:
+              - event: session.created
+                invalidate: ["teacher:{teacherId}", "school:{school.id}:sessions"]
+                warm: ["http://127.0.0.1:8080/sessions?teacher={teacherId}"]
+            """)
+        let settings = try ConfigurationLoader.load(path: path, environment: ["REDIS_PORT": "7000", "TAGWAVE_LEDGER": "/tmp/x.sqlite"], consumer: "host-1")
+        #expect(settings.redis.host == "10.1.2.3" && settings.redis.port == 7000 && settings.redis.username == "worker")
+        #expect(settings.worker.stream == "domain" && settings.worker.group == "g1" && settings.worker.batchSize == 100)
+        #expect(settings.worker.deliveryLimit == 3 && settings.worker.block == .milliseconds(250) && settings.worker.consumer == "host-1")
+        #expect(settings.ledgerPath == "/tmp/x.sqlite" && settings.retentionDays == 7)
+        #expect(settings.cache.prefix == "app" && settings.cache.ttlPolicy.duration(for: "session-list") == .seconds(30))
+        #expect(settings.rules.count == 1 && settings.rules[0].templates.tags.count == 2 && settings.rules[0].templates.urls.count == 1)
+    }
+
+    @Test func everyProblemIsReportedWithItsLineAndReason() throws {
+        let path = try write("""
+            redis: { url: "http://nowhere" }
+            stream: { name: "events", batch_sise: 10 }
+            ledger: { retention_days: 0 }
+            rules:
+              - event: session.created
+                fields: [teacherId]
+                invalidate: ["teacher:{teacherId}", "school:{schoolId}", "broken:{"]
+              - invalidate: ["x"]
+            """)
+        let problems = ConfigurationLoader.check(path: path)
+        let byLine = Dictionary(grouping: problems, by: \.line)
+        #expect(byLine[1]?.first?.message.contains("the scheme must be redis://") == true)
+        #expect(byLine[2]?.first?.message.contains("unknown key `batch_sise` in stream (did you mean `batch_size`?)") == true)
+        #expect(byLine[3]?.first?.message.contains("ledger.retention_days is 0; it must be at least 1") == true)
+        #expect(byLine[7]?.contains { $0.message.contains("{schoolId}, which is not among the payload fields") } == true)
+        #expect(byLine[7]?.contains { $0.message.contains("template 'broken:{' is invalid") } == true)
+        #expect(byLine[8]?.first?.message.contains("has no `event:`") == true)
+        #expect(problems.allSatisfy { $0.file == path && $0.column > 0 })
+        #expect(problems.first?.description.hasPrefix("\(path):1:") == true)
+    }
+
+    @Test func aFileThatIsNotYAMLIsRefusedWithTheLine() throws {
+        let path = try write("stream:\n  name: [unclosed\n")
+        let problems = ConfigurationLoader.check(path: path)
+        #expect(problems.count == 1 && problems[0].line >= 2 && problems[0].message.hasPrefix("not valid YAML"))
+    }
+
+    @Test func aMissingFileSaysWhichPathWasTried() {
+        let problems = ConfigurationLoader.check(path: "/nonexistent/worker.yaml")
+        #expect(problems.first?.message.contains("cannot read the file") == true)
+    }
+}
