@@ -21,28 +21,41 @@ enum CacheScripts {
         return current
         """)
 
-    /// Invalidates a tag in O(1) + O(log n). KEYS: version, members, garbage. ARGV: minimum
-    /// lifetime of the version key (ms). Bumps the version (every entry written before is unreadable
-    /// from now on), keeps the version key alive as long as any entry that may still reference an
-    /// older version, and moves the member set aside for reclamation. Returns {version, live entries}.
+    /// Invalidates tags, each in O(1) + O(log n). KEYS: per tag its version, members and garbage keys,
+    /// then the garbage queue last. ARGV: minimum lifetime of a version key (ms). Per tag it bumps the
+    /// version (every entry written before is unreadable from now on), keeps the version key alive as
+    /// long as any entry that may still reference an older version, and moves the member set aside for
+    /// reclamation (queued only when it holds live entries). Returns {version, live entries} per tag.
+    ///
+    /// All keys of one call must be in one Redis Cluster slot: a cluster client calls it once per tag
+    /// with that tag's own queue; a single server takes every tag of a batch in one call.
     static let invalidate = RedisScript(
         """
-        local version = redis.call('INCR', KEYS[1])
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-        local keep = now + tonumber(ARGV[1])
-        local top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-        if top[2] and tonumber(top[2]) > keep then keep = tonumber(top[2]) end
-        local pttl = redis.call('PTTL', KEYS[1])
-        if pttl > 0 and now + pttl > keep then keep = now + pttl end
-        redis.call('PEXPIREAT', KEYS[1], keep)
-        local live = redis.call('ZCOUNT', KEYS[2], now, '+inf')
-        if live > 0 then
-          redis.call('RENAME', KEYS[2], KEYS[3])
-        else
-          redis.call('UNLINK', KEYS[2])
+        local retention = tonumber(ARGV[1])
+        local queue = KEYS[#KEYS]
+        local results = {}
+        for i = 1, #KEYS - 1, 3 do
+          local version = redis.call('INCR', KEYS[i])
+          local live = 0
+          local keep = now + retention
+          if redis.call('ZCARD', KEYS[i + 1]) > 0 then
+            local top = redis.call('ZRANGE', KEYS[i + 1], -1, -1, 'WITHSCORES')
+            if tonumber(top[2]) > keep then keep = tonumber(top[2]) end
+            live = redis.call('ZCOUNT', KEYS[i + 1], now, '+inf')
+            if live > 0 then
+              redis.call('RENAME', KEYS[i + 1], KEYS[i + 2])
+              redis.call('LPUSH', queue, KEYS[i + 2])
+            else
+              redis.call('UNLINK', KEYS[i + 1])
+            end
+          end
+          local pttl = redis.call('PTTL', KEYS[i])
+          if pttl < 0 or now + pttl < keep then redis.call('PEXPIREAT', KEYS[i], keep) end
+          results[#results + 1] = {version, live}
         end
-        return {version, live}
+        return results
         """)
 
     /// Deletes entries that still reference an old version of a tag. KEYS: entry keys (one slot).

@@ -16,7 +16,17 @@ final class MemoryTier: Sendable {
         var keysByTag: [String: Set<String>] = [:]
         var bytes = 0
         var clock: UInt64 = 0
+        /// Bumped by every eviction by tag and every clearing.
+        var generation: UInt64 = 0
+        /// The generation of each tag's last eviction (bounded: see `evict`).
+        var evictedAt: [String: UInt64] = [:]
+        /// The generation of the last clearing: values read before it are refused.
+        var clearedAt: UInt64 = 0
     }
+
+    /// Tags whose last eviction is remembered; past this, the tier forgets them and refuses every
+    /// value read before (as after a clearing).
+    private static let rememberedEvictions = 10_000
 
     let configuration: MemoryTierConfiguration
     private let state = Mutex(State())
@@ -27,6 +37,11 @@ final class MemoryTier: Sendable {
 
     var count: Int { state.withLock { $0.slots.count } }
     var bytes: Int { state.withLock { $0.bytes } }
+
+    /// A mark to take before reading a value's tag versions from Redis: ``set(_:value:tags:bytes:freshFor:readAt:)``
+    /// refuses the value when one of its tags was evicted, or the tier cleared, after the mark
+    /// (the invalidation's broadcast arrived while the value was being read or computed).
+    var generation: UInt64 { state.withLock { $0.generation } }
 
     func get<T>(_ key: String, as type: T.Type) -> T? {
         state.withLock { state in
@@ -42,10 +57,16 @@ final class MemoryTier: Sendable {
         }
     }
 
-    func set(_ key: String, value: any Sendable, tags: [String], bytes: Int, freshFor: Duration) {
+    func set(_ key: String, value: any Sendable, tags: [String], bytes: Int, freshFor: Duration, readAt mark: UInt64? = nil) {
         guard bytes <= configuration.maxBytes else { return }
         let age = min(freshFor, configuration.maxAge)
         state.withLock { state in
+            if let mark {
+                guard state.clearedAt <= mark, tags.allSatisfy({ (state.evictedAt[$0] ?? 0) <= mark }) else {
+                    Self.remove(key, from: &state)
+                    return
+                }
+            }
             Self.remove(key, from: &state)
             state.clock &+= 1
             state.slots[key] = Slot(value: value, tags: tags, bytes: bytes, expires: .now + age, lastUse: state.clock)
@@ -64,14 +85,25 @@ final class MemoryTier: Sendable {
 
     func evict(tags: some Sequence<String>) {
         state.withLock { state in
+            state.generation &+= 1
             for tag in tags {
+                state.evictedAt[tag] = state.generation
                 for key in state.keysByTag[tag] ?? [] { Self.remove(key, from: &state) }
+            }
+            if state.evictedAt.count > Self.rememberedEvictions {
+                state.evictedAt = [:]
+                state.clearedAt = state.generation
             }
         }
     }
 
     func removeAll() {
-        state.withLock { $0 = State() }
+        state.withLock { state in
+            let generation = state.generation &+ 1
+            state = State()
+            state.generation = generation
+            state.clearedAt = generation
+        }
     }
 
     private static func remove(_ key: String, from state: inout State) {

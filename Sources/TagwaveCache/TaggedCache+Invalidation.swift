@@ -43,15 +43,19 @@ extension TaggedCache {
         guard !distinct.isEmpty else { return InvalidationResult(tags: []) }
         memory?.evict(tags: distinct)
         let batch = UUID().uuidString
-        let garbage = distinct.map { keys.garbage($0, id: batch) }
-        var commands = zip(distinct, garbage).map { tag, garbageKey in
-            RedisCommand.evalsha(
-                CacheScripts.invalidate,
-                keys: [RedisArgument(keys.version(tag)), RedisArgument(keys.members(tag)), RedisArgument(garbageKey)],
-                arguments: [RedisArgument(configuration.versionRetention.wholeMilliseconds)])
+        var scriptKeys: [RedisArgument] = []
+        scriptKeys.reserveCapacity(distinct.count * 3 + 1)
+        for tag in distinct {
+            scriptKeys.append(RedisArgument(keys.version(tag)))
+            scriptKeys.append(RedisArgument(keys.members(tag)))
+            scriptKeys.append(RedisArgument(keys.garbage(tag, id: batch)))
         }
-        commands.append(RedisCommand("LPUSH", [RedisArgument(keys.garbageQueue)] + garbage.map { RedisArgument($0) }))
-        commands.append(RedisCommand("PUBLISH", RedisArgument(keys.invalidationChannel), RedisArgument(distinct.joined(separator: "\n"))))
+        scriptKeys.append(RedisArgument(keys.garbageQueue))
+        let commands = [
+            RedisCommand.evalsha(
+                CacheScripts.invalidate, keys: scriptKeys, arguments: [RedisArgument(configuration.versionRetention.wholeMilliseconds)]),
+            RedisCommand("PUBLISH", RedisArgument(keys.invalidationChannel), RedisArgument(distinct.joined(separator: "\n"))),
+        ]
         let replies: [RedisReply]
         do {
             replies = try await redis.pipeline(commands)
@@ -59,11 +63,19 @@ extension TaggedCache {
             statistics.count(\.errors)
             throw CacheError(.redis, "invalidation of \(distinct.joined(separator: ", ")) failed: \(error); retry it", underlying: error)
         }
+        // Again, now that the versions are bumped: a read of this process that ran between the first
+        // eviction and the INCR saw the old versions and may have refilled the tier.
+        memory?.evict(tags: distinct)
+        guard let perTag = replies[0].array, perTag.count == distinct.count else {
+            statistics.count(\.errors)
+            throw CacheError(.redis, "Redis refused to invalidate \(distinct.joined(separator: ", ")): \(replies[0].errorMessage ?? replies[0].shortText)")
+        }
         var result = InvalidationResult(tags: [])
-        for (tag, reply) in zip(distinct, replies) {
+        result.tags.reserveCapacity(distinct.count)
+        for (tag, reply) in zip(distinct, perTag) {
             guard let pair = reply.array, pair.count == 2, let version = pair[0].int, let entries = pair[1].int else {
                 statistics.count(\.errors)
-                throw CacheError(.redis, "Redis refused to invalidate \(tag): \(reply.errorMessage ?? reply.shortText)")
+                throw CacheError(.redis, "unexpected reply invalidating \(tag): \(reply.shortText)")
             }
             result.tags.append(.init(tag: tag, version: version, entries: entries))
         }

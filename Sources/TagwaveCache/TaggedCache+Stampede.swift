@@ -56,14 +56,14 @@ extension TaggedCache {
                 statistics.count(\.staleServed)
                 logger.warning(
                     "factory failed; serving the stale copy", metadata: ["tagwave.cache.key": "\(key)", "error": "\(error)"])
-                return Lookup(state: .fresh(entry), versions: lookup.versions)
+                return Lookup(state: .fresh(entry), versions: lookup.versions, readAt: lookup.readAt)
             }
             throw error
         }
         do {
             let entry = try await write(key, payload: payload, tags: Array(zip(tags, lookup.versions)), ttl: ttl)
             await release(lease.0, lease.1)
-            return Lookup(state: .fresh(entry), versions: lookup.versions)
+            return Lookup(state: .fresh(entry), versions: lookup.versions, readAt: lookup.readAt)
         } catch {
             statistics.count(\.errors)
             logger.warning("cache write failed; returning the value uncached", metadata: ["tagwave.cache.key": "\(key)", "error": "\(error)"])

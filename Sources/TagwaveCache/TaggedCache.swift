@@ -68,7 +68,7 @@ public final class TaggedCache: Sendable {
         }
         statistics.count(\.hits)
         let value = try decode(T.self, entry, key: key)
-        remember(key, value, entry)
+        remember(key, value, entry, readAt: lookup.readAt)
         return value
     }
 
@@ -149,7 +149,7 @@ public final class TaggedCache: Sendable {
         if case .fresh(let entry) = first.state {
             statistics.count(\.hits)
             let value = try decode(T.self, entry, key: key)
-            remember(key, value, entry)
+            remember(key, value, entry, readAt: first.readAt)
             return value
         }
         statistics.count(\.misses)
@@ -165,11 +165,11 @@ public final class TaggedCache: Sendable {
             throw CacheError(.corruptEntry, "getOrSet of \(key) ended without a value")
         }
         if let value = produced.value {
-            remember(key, value, entry)
+            remember(key, value, entry, readAt: lookup.readAt)
             return value
         }
         let value = try decode(T.self, entry, key: key)
-        remember(key, value, entry)
+        remember(key, value, entry, readAt: lookup.readAt)
         return value
     }
 
@@ -187,11 +187,14 @@ public final class TaggedCache: Sendable {
         var state: State
         /// The current version of each requested tag, in order ("0" when absent).
         var versions: [String]
+        /// The memory tier's generation before these versions were read (nil: no memory tier).
+        var readAt: UInt64? = nil
     }
 
     /// One round trip: the entry and the versions of `tags` (and of the entry's other tags when it
     /// has some the caller did not name: a second round trip, only then).
     func read(_ key: String, tags: [String]) async throws -> Lookup {
+        let mark = memory?.generation
         var commands = [RedisCommand("GET", RedisArgument(keys.entry(key)))]
         commands += tags.map { RedisCommand("GET", RedisArgument(keys.version($0))) }
         let replies = try await redis.pipeline(commands)
@@ -201,20 +204,20 @@ public final class TaggedCache: Sendable {
         var versions = [String: String]()
         for (tag, reply) in zip(tags, replies.dropFirst()) { versions[tag] = reply.string ?? "0" }
         let ordered = tags.map { versions[$0] ?? "0" }
-        guard let bytes = replies[0].bytes else { return Lookup(state: .missing, versions: ordered) }
+        guard let bytes = replies[0].bytes else { return Lookup(state: .missing, versions: ordered, readAt: mark) }
         guard let entry = CacheEntry(decoding: bytes) else {
             statistics.count(\.errors)
             logger.warning("cache entry is not in the Tagwave format; treating it as a miss", metadata: ["tagwave.cache.key": "\(key)"])
-            return Lookup(state: .missing, versions: ordered)
+            return Lookup(state: .missing, versions: ordered, readAt: mark)
         }
         let unknown = entry.tags.map(\.tag).filter { versions[$0] == nil }
         if !unknown.isEmpty {
             for (tag, version) in zip(unknown, try await currentVersions(unknown)) { versions[tag] = version }
         }
         let valid = entry.tags.allSatisfy { versions[$0.tag] == $0.version }
-        guard valid else { return Lookup(state: .missing, versions: ordered) }
+        guard valid else { return Lookup(state: .missing, versions: ordered, readAt: mark) }
         let state: Lookup.State = entry.freshUntil >= Self.nowMilliseconds() ? .fresh(entry) : .stale(entry)
-        return Lookup(state: state, versions: ordered)
+        return Lookup(state: state, versions: ordered, readAt: mark)
     }
 
     func currentVersions(_ tags: [String]) async throws -> [String] {
@@ -276,10 +279,13 @@ public final class TaggedCache: Sendable {
         }
     }
 
-    private func remember(_ key: String, _ value: some Sendable, _ entry: CacheEntry) {
+    /// Keeps a value in the memory tier unless one of its tags was invalidated since `mark` (its
+    /// versions were read before the broadcast arrived: the value may predate the invalidation).
+    private func remember(_ key: String, _ value: some Sendable, _ entry: CacheEntry, readAt mark: UInt64?) {
         guard let memory else { return }
         let freshFor = Duration.milliseconds(max(0, entry.freshUntil - Self.nowMilliseconds()))
-        memory.set(key, value: value, tags: entry.tags.map(\.tag), bytes: entry.payload.count, freshFor: freshFor)
+        memory.set(
+            key, value: value, tags: entry.tags.map(\.tag), bytes: entry.payload.count, freshFor: freshFor, readAt: mark ?? 0)
     }
 
     /// Redis failed before the factory ran: apply the failure policy.

@@ -20,8 +20,15 @@ extension Worker {
     }
 
     /// Handles a batch: decode, route, run handlers, invalidate once, commit once, then acknowledge.
-    func handle(_ batch: [(entry: StreamEntry, attempts: Int)], retries: inout RetrySchedule) async throws {
-        guard !batch.isEmpty else { return }
+    ///
+    /// With `prefetch`, the next batch of new entries is read from Redis while this one is committed to
+    /// the ledger (two cores: one waits on SQLite, the other on Redis) and returned; it is acknowledged
+    /// only after its own commit, like every entry.
+    @discardableResult
+    func handle(
+        _ batch: [(entry: StreamEntry, attempts: Int)], retries: inout RetrySchedule, prefetch: Bool = false
+    ) async throws -> [StreamEntry] {
+        guard !batch.isEmpty else { return [] }
         let batchStarted = ContinuousClock.now
         let receivedAt = LedgerTimestamp.now()
         var handled: [Handled] = []
@@ -49,7 +56,10 @@ extension Worker {
                 acknowledge.append(entry.id)
             }
         }
-        var recorded = try await ledger.isRecorded(eventIDs: decoded.map(\.eventID))
+        // Handlers of our own must not run twice for an event the ledger has; rules alone are idempotent
+        // (the commit ignores ids already recorded), so the lookup is skipped when no handler would run.
+        let needsLookup = decoded.contains { !handlers(for: $0.event.type).isEmpty }
+        var recorded = needsLookup ? try await ledger.isRecorded(eventIDs: decoded.map(\.eventID)) : []
 
         for item in decoded {
             // Already in the ledger, or earlier in this batch (redelivery, replay, two producers).
@@ -159,7 +169,16 @@ extension Worker {
         let offset = LedgerOffset(
             stream: configuration.stream, group: configuration.group, consumer: configuration.consumer,
             lastDeliveredID: last?.description, lastAckedID: lastAcked?.description, updatedAt: finishedAt)
-        let commit = try await ledger.record(LedgerBatch(events: records, deadLetters: deadLetters, offsets: [offset]))
+        let ledgerBatch = LedgerBatch(events: records, deadLetters: deadLetters, offsets: [offset])
+        let commit: LedgerCommit
+        var next: [StreamEntry] = []
+        if prefetch {
+            async let committed = ledger.record(ledgerBatch)
+            next = (try? await read(id: ">", block: nil)) ?? []
+            commit = try await committed
+        } else {
+            commit = try await ledger.record(ledgerBatch)
+        }
         try await redis.xack(configuration.stream, group: configuration.group, ids: acknowledge)
         for item in handled { _ = retries.finished(item.entry.id.description) }
 
@@ -186,6 +205,7 @@ extension Worker {
                 ])
             }
         }
+        return next
     }
 
     private func deadLetter(

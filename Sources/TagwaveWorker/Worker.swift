@@ -96,7 +96,8 @@ public final class Worker: Service, Sendable {
     }
 
     private func loop(_ state: inout LoopState, stopping: StopFlag) async throws {
-        while !stopping.isStopped && !Task.isCancelled {
+        // Entries already read (prefetched) are handled even when stopping: nothing read is left pending.
+        while (!stopping.isStopped && !Task.isCancelled) || !state.prefetched.isEmpty {
             do {
                 try await step(&state)
                 state.failures = 0
@@ -114,6 +115,7 @@ public final class Worker: Service, Sendable {
     struct LoopState {
         var retries: RetrySchedule
         var readHistory = true
+        var prefetched: [StreamEntry] = []
         var failures = 0
         var lastClaim: ContinuousClock.Instant = .now
         var lastTrim: ContinuousClock.Instant = .now
@@ -122,6 +124,12 @@ public final class Worker: Service, Sendable {
 
     /// One turn of the loop: due retries, claims of dead consumers' entries, then new entries.
     private func step(_ state: inout LoopState) async throws {
+        if !state.prefetched.isEmpty {
+            let batch = state.prefetched
+            state.prefetched = []
+            state.prefetched = try await handle(batch.map { ($0, 1) }, retries: &state.retries, prefetch: batch.count == configuration.batchSize)
+            return
+        }
         let now = Self.monotonicNow()
         let due = state.retries.due(at: now, limit: configuration.batchSize)
         if !due.isEmpty {
@@ -163,7 +171,8 @@ public final class Worker: Service, Sendable {
         }
         let entries = try await read(id: ">", block: block)
         if !entries.isEmpty {
-            try await handle(entries.map { ($0, 1) }, retries: &state.retries)
+            // A full batch means more are waiting: read the next one while this one commits.
+            state.prefetched = try await handle(entries.map { ($0, 1) }, retries: &state.retries, prefetch: entries.count == configuration.batchSize)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import TagwaveLedger
+import TagwaveTestSupport
 import Testing
 
 /// A logger that drops everything, so test output stays readable.
@@ -75,45 +76,6 @@ func sampleRecord(
     )
 }
 
-/// The `tagwave-test-child` executable, built next to the test bundle (in `.build/debug`).
-///
-/// `TAGWAVE_TEST_CHILD` overrides the location.
-func testChildExecutable(sourceLocation: SourceLocation = #_sourceLocation) throws -> URL {
-    let fileManager = FileManager.default
-    if let override = ProcessInfo.processInfo.environment["TAGWAVE_TEST_CHILD"] {
-        return URL(fileURLWithPath: override)
-    }
-    var directories: [URL] = []
-    if let first = CommandLine.arguments.first {
-        directories.append(URL(fileURLWithPath: first).resolvingSymlinksInPath().deletingLastPathComponent())
-    }
-    if let executable = Bundle.main.executableURL {
-        directories.append(executable.resolvingSymlinksInPath().deletingLastPathComponent())
-    }
-    directories.append(URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent())
-    for directory in directories {
-        // The test bundle may sit inside `tagwavePackageTests.xctest/Contents/MacOS` (macOS).
-        for candidate in [
-            directory, directory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent(),
-        ] {
-            let url = candidate.appendingPathComponent("tagwave-test-child")
-            if fileManager.isExecutableFile(atPath: url.path) {
-                return url
-            }
-        }
-    }
-    let looked = directories.map(\.path).joined(separator: ", ")
-    throw TestChildMissing(
-        description: "tagwave-test-child is not built next to the test bundle (looked in \(looked)): "
-            + "run `swift build --build-tests` before `swift test`, or set TAGWAVE_TEST_CHILD to its path"
-    )
-}
-
-/// The test child executable was not found.
-struct TestChildMissing: Error, CustomStringConvertible {
-    let description: String
-}
-
 /// How a `tagwave-test-child` run ended.
 struct TestChildResult: Sendable {
     /// Its exit status.
@@ -127,7 +89,7 @@ struct TestChildResult: Sendable {
 /// Runs `tagwave-test-child` with `arguments` to its end, without blocking a cooperative thread.
 func runTestChild(_ arguments: [String]) async throws -> TestChildResult {
     let process = Process()
-    process.executableURL = try testChildExecutable()
+    process.executableURL = try TestChild.executable()
     process.arguments = arguments
     let output = Pipe()
     let errors = Pipe()

@@ -1,7 +1,7 @@
 import Foundation
 
 /// `tagwave-test-child <role> args…`: a separate process that tests start when they need more
-/// than one (several processes sharing one ledger file, a worker killed mid-batch, …).
+/// than one (several processes sharing one ledger file or one cache, a lease holder killed mid-factory, …).
 ///
 /// Each role is a small type with `run(arguments:)`; the process exits 0 when the role finished,
 /// 1 with the error on standard error when it failed, 64 for a usage error.
@@ -9,7 +9,9 @@ import Foundation
 struct TestChild {
     /// The roles by name.
     static let roles: [String: @Sendable ([String]) async throws -> Void] = [
-        "ledger-writer": LedgerWriterRole.run(arguments:)
+        "ledger-writer": LedgerWriterRole.run(arguments:),
+        "cache-get-or-set": CacheGetOrSetRole.run(arguments:),
+        "memory-tier-listener": MemoryTierListenerRole.run(arguments:),
     ]
 
     static func main() async {

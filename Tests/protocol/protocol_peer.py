@@ -26,22 +26,32 @@ if current ~= '0' then redis.call('PEXPIREAT', KEYS[1], ARGV[2], 'GT') end
 return current
 """
 INVALIDATE = """
-local version = redis.call('INCR', KEYS[1])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local keep = now + tonumber(ARGV[1])
-local top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-if top[2] and tonumber(top[2]) > keep then keep = tonumber(top[2]) end
-local pttl = redis.call('PTTL', KEYS[1])
-if pttl > 0 and now + pttl > keep then keep = now + pttl end
-redis.call('PEXPIREAT', KEYS[1], keep)
-local live = redis.call('ZCOUNT', KEYS[2], now, '+inf')
-if live > 0 then
-  redis.call('RENAME', KEYS[2], KEYS[3])
-else
-  redis.call('UNLINK', KEYS[2])
+local retention = tonumber(ARGV[1])
+local queue = KEYS[#KEYS]
+local results = {}
+for i = 1, #KEYS - 1, 3 do
+  local version = redis.call('INCR', KEYS[i])
+  local live = 0
+  local keep = now + retention
+  if redis.call('ZCARD', KEYS[i + 1]) > 0 then
+    local top = redis.call('ZRANGE', KEYS[i + 1], -1, -1, 'WITHSCORES')
+    if tonumber(top[2]) > keep then keep = tonumber(top[2]) end
+    live = redis.call('ZCOUNT', KEYS[i + 1], now, '+inf')
+    if live > 0 then
+      redis.call('RENAME', KEYS[i + 1], KEYS[i + 2])
+      redis.call('LPUSH', queue, KEYS[i + 2])
+    else
+      redis.call('UNLINK', KEYS[i + 1])
+    end
+  end
+  local pttl = redis.call('PTTL', KEYS[i])
+  if pttl < 0 or now + pttl < keep then redis.call('PEXPIREAT', KEYS[i], keep) end
+  results[#results + 1] = {version, live}
 end
-return {version, live}
+return results
+
 """
 
 def version_key(tag): return f"{P}:{{{tag}}}:v"
@@ -91,13 +101,12 @@ def read(r, key, tags):
 
 def invalidate(r, tags):
     script = r.register_script(INVALIDATE)
+    batch = uuid.uuid4()
+    keys = [k for t in tags for k in (version_key(t), members_key(t), f"{P}:{{{t}}}:gc:{batch}")] + [f"{P}:gc"]
     p = r.pipeline(transaction=False)
-    gc = [f"{P}:{{{t}}}:gc:{uuid.uuid4()}" for t in tags]
-    for tag, g in zip(tags, gc):
-        script(keys=[version_key(tag), members_key(tag), g], args=[3600000], client=p)
-    p.lpush(f"{P}:gc", *gc)
+    script(keys=keys, args=[3600000], client=p)
     p.publish(f"{P}:inval", "\n".join(tags))
-    return p.execute()[:len(tags)]
+    return p.execute()[0]
 
 def main():
     port, verb, *rest = sys.argv[1:]
