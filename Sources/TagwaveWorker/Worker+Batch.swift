@@ -19,16 +19,17 @@ extension Worker {
         var started: LedgerTimestamp
     }
 
-    /// Handles a batch: decode, route, run handlers, invalidate once, commit once, then acknowledge.
+    /// Handles a batch: decode, route, run handlers, invalidate once, then commit once and acknowledge.
     ///
-    /// With `prefetch`, the next batch of new entries is read from Redis while this one is committed to
-    /// the ledger (two cores: one waits on SQLite, the other on Redis) and returned; it is acknowledged
-    /// only after its own commit, like every entry.
-    @discardableResult
+    /// With `overlap`, the commit and acknowledgement run in the background while the caller reads and
+    /// invalidates the next batch (two cores: one busy with SQLite, the other with Redis); the next
+    /// call waits for it before committing, so commits and acks stay in order and every entry is still
+    /// acknowledged only after its own commit.
     func handle(
-        _ batch: [(entry: StreamEntry, attempts: Int)], retries: inout RetrySchedule, prefetch: Bool = false
-    ) async throws -> [StreamEntry] {
-        guard !batch.isEmpty else { return [] }
+        _ batch: [(entry: StreamEntry, attempts: Int)], retries: inout RetrySchedule, commits: inout CommitPipeline,
+        overlap: Bool = false
+    ) async throws {
+        guard !batch.isEmpty else { return }
         let batchStarted = ContinuousClock.now
         let receivedAt = LedgerTimestamp.now()
         var handled: [Handled] = []
@@ -170,42 +171,42 @@ extension Worker {
             stream: configuration.stream, group: configuration.group, consumer: configuration.consumer,
             lastDeliveredID: last?.description, lastAckedID: lastAcked?.description, updatedAt: finishedAt)
         let ledgerBatch = LedgerBatch(events: records, deadLetters: deadLetters, offsets: [offset])
-        let commit: LedgerCommit
-        var next: [StreamEntry] = []
-        if prefetch {
-            async let committed = ledger.record(ledgerBatch)
-            next = (try? await read(id: ">", block: nil)) ?? []
-            commit = try await committed
-        } else {
-            commit = try await ledger.record(ledgerBatch)
-        }
-        try await redis.xack(configuration.stream, group: configuration.group, ids: acknowledge)
         for item in handled { _ = retries.finished(item.entry.id.description) }
+        let warmJobs = handled.filter { !$0.warm.isEmpty }.map { (targets: $0.warm, eventID: $0.eventID) }
+        let debugLines = logger.logLevel <= .debug
+            ? handled.map { ($0.eventID, $0.event.type, $0.tags.joined(separator: ","), $0.event.traceparent ?? "-") } : []
+        let handledCount = handled.count
+        let deadCount = deadLetters.count
+        let lostCount = lost.count
+        let tagCount = distinct.count
+        let entries = invalidation.entries
 
-        if let warmer {
-            for item in handled where !item.warm.isEmpty { await warmer.schedule(targets: item.warm, eventID: item.eventID) }
-        }
-        counters.withLock {
-            $0.processed += handled.count - commit.alreadyRecordedEventIDs.count
-            $0.deadLettered += deadLetters.count
-            $0.lost += lost.count
-            $0.duplicates += duplicates + commit.alreadyRecordedEventIDs.count
-            $0.retried += retried
-            $0.batches += 1
-            $0.tagsInvalidated += distinct.count
-            $0.entriesInvalidated += Int(invalidation.entries)
-        }
-        logger.info(
-            "batch: \(handled.count) processed, \(deadLetters.count) dead-lettered, \(lost.count) lost, \(duplicates) duplicate, \(retried) to retry; \(distinct.count) tags, \(invalidation.entries) entries invalidated in \(elapsed)")
-        if logger.logLevel <= .debug {
-            for item in handled {
+        try await commits.drain()
+        commits.inflight = Task {
+            let commit = try await ledger.record(ledgerBatch)
+            try await redis.xack(configuration.stream, group: configuration.group, ids: acknowledge)
+            if let warmer {
+                for job in warmJobs { await warmer.schedule(targets: job.targets, eventID: job.eventID) }
+            }
+            counters.withLock {
+                $0.processed += handledCount - commit.alreadyRecordedEventIDs.count
+                $0.deadLettered += deadCount
+                $0.lost += lostCount
+                $0.duplicates += duplicates + commit.alreadyRecordedEventIDs.count
+                $0.retried += retried
+                $0.batches += 1
+                $0.tagsInvalidated += tagCount
+                $0.entriesInvalidated += Int(entries)
+            }
+            logger.info(
+                "batch: \(handledCount) processed, \(deadCount) dead-lettered, \(lostCount) lost, \(duplicates) duplicate, \(retried) to retry; \(tagCount) tags, \(entries) entries invalidated in \(ContinuousClock.now - batchStarted)")
+            for (id, type, tags, trace) in debugLines {
                 logger.debug("event processed", metadata: [
-                    "tagwave.event.id": "\(item.eventID)", "tagwave.event.type": "\(item.event.type)",
-                    "tagwave.tags": "\(item.tags.joined(separator: ","))", "tagwave.trace": "\(item.event.traceparent ?? "-")",
+                    "tagwave.event.id": "\(id)", "tagwave.event.type": "\(type)", "tagwave.tags": "\(tags)", "tagwave.trace": "\(trace)",
                 ])
             }
         }
-        return next
+        if !overlap { try await commits.drain() }
     }
 
     private func deadLetter(
@@ -227,5 +228,17 @@ extension Worker {
             eventID: id.description, stream: configuration.stream, streamID: id.description, type: "unknown", occurredAt: receivedAt,
             receivedAt: receivedAt, payload: "{}", status: .lost, worker: configuration.consumer,
             error: "the stream entry was deleted or trimmed while it was pending"))
+    }
+}
+
+/// The commit of the previous batch, running while the next batch's Redis work happens.
+struct CommitPipeline {
+    var inflight: Task<Void, any Error>?
+
+    /// Waits for the batch in flight to be committed and acknowledged; rethrows its failure.
+    mutating func drain() async throws {
+        guard let task = inflight else { return }
+        inflight = nil
+        try await task.value
     }
 }

@@ -84,7 +84,8 @@ extension Worker {
                 logger.notice("claimed \(result.entries.count) abandoned entries (\(result.deletedIDs.count) deleted while pending)")
                 let deliveries = try await deliveryCounts(result.entries.map(\.id))
                 for index in batch.indices { batch[index].attempts = deliveries[batch[index].entry.id] ?? 1 }
-                try await handle(batch, retries: &retries)
+                var commits = CommitPipeline()
+                try await handle(batch, retries: &retries, commits: &commits)
             }
         } while start != .zero
     }

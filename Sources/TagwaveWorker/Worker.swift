@@ -96,8 +96,7 @@ public final class Worker: Service, Sendable {
     }
 
     private func loop(_ state: inout LoopState, stopping: StopFlag) async throws {
-        // Entries already read (prefetched) are handled even when stopping: nothing read is left pending.
-        while (!stopping.isStopped && !Task.isCancelled) || !state.prefetched.isEmpty {
+        while !stopping.isStopped && !Task.isCancelled {
             do {
                 try await step(&state)
                 state.failures = 0
@@ -110,12 +109,18 @@ public final class Worker: Service, Sendable {
                 try? await Task.sleep(for: .milliseconds(min(100 * (1 << min(state.failures, 6)), 5000)))
             }
         }
+        // The batch in flight is committed and acknowledged before the worker stops.
+        do {
+            try await state.commits.drain()
+        } catch {
+            logger.error("the last batch did not commit; its entries stay pending for the next start or another worker: \(error)")
+        }
     }
 
     struct LoopState {
         var retries: RetrySchedule
         var readHistory = true
-        var prefetched: [StreamEntry] = []
+        var commits = CommitPipeline()
         var failures = 0
         var lastClaim: ContinuousClock.Instant = .now
         var lastTrim: ContinuousClock.Instant = .now
@@ -124,22 +129,17 @@ public final class Worker: Service, Sendable {
 
     /// One turn of the loop: due retries, claims of dead consumers' entries, then new entries.
     private func step(_ state: inout LoopState) async throws {
-        if !state.prefetched.isEmpty {
-            let batch = state.prefetched
-            state.prefetched = []
-            state.prefetched = try await handle(batch.map { ($0, 1) }, retries: &state.retries, prefetch: batch.count == configuration.batchSize)
-            return
-        }
         let now = Self.monotonicNow()
         let due = state.retries.due(at: now, limit: configuration.batchSize)
         if !due.isEmpty {
             let entries = try await claim(ids: due)
             let attempts = Dictionary(uniqueKeysWithValues: due.map { ($0, (state.retries.state(of: $0)?.attempts ?? 0) + 1) })
-            try await handle(entries.map { ($0, attempts[$0.id.description] ?? 1) }, retries: &state.retries)
+            try await handle(entries.map { ($0, attempts[$0.id.description] ?? 1) }, retries: &state.retries, commits: &state.commits)
             return
         }
         if ContinuousClock.now - state.lastClaim > configuration.claimIdle / 2 {
             state.lastClaim = .now
+            try await state.commits.drain()
             try await claimAbandoned(retries: &state.retries)
         }
         if let interval = configuration.trimInterval, ContinuousClock.now - state.lastTrim > interval {
@@ -159,7 +159,7 @@ public final class Worker: Service, Sendable {
                 state.readHistory = false
             } else {
                 let deliveries = try await deliveryCounts(entries.map(\.id))
-                try await handle(entries.map { ($0, deliveries[$0.id] ?? 1) }, retries: &state.retries)
+                try await handle(entries.map { ($0, deliveries[$0.id] ?? 1) }, retries: &state.retries, commits: &state.commits)
                 return
             }
         }
@@ -171,8 +171,10 @@ public final class Worker: Service, Sendable {
         }
         let entries = try await read(id: ">", block: block)
         if !entries.isEmpty {
-            // A full batch means more are waiting: read the next one while this one commits.
-            state.prefetched = try await handle(entries.map { ($0, 1) }, retries: &state.retries, prefetch: entries.count == configuration.batchSize)
+            // A full batch means more are waiting: read and invalidate the next one while this one commits.
+            try await handle(
+                entries.map { ($0, 1) }, retries: &state.retries, commits: &state.commits,
+                overlap: entries.count == configuration.batchSize)
         }
     }
 
