@@ -46,8 +46,8 @@ for i = 1, #KEYS - 1, 3 do
       redis.call('UNLINK', KEYS[i + 1])
     end
   end
-  local pttl = redis.call('PTTL', KEYS[i])
-  if pttl < 0 or now + pttl < keep then redis.call('PEXPIREAT', KEYS[i], keep) end
+  -- a new key has no expiry yet; an older one only ever has its expiry extended
+  if version == 1 then redis.call('PEXPIREAT', KEYS[i], keep) else redis.call('PEXPIREAT', KEYS[i], keep, 'GT') end
   results[#results + 1] = {version, live}
 end
 return results
