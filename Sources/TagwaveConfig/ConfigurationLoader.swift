@@ -98,7 +98,7 @@ struct Reader {
             return
         }
         guard let root else { return }  // an empty file: defaults
-        guard let mapping = mapping(root, "the top level", allowed: ["redis", "stream", "ledger", "cache", "admin", "rules"]) else { return }
+        guard let mapping = mapping(root, "the top level", allowed: ["redis", "stream", "ledger", "cache", "admin", "rules", "warm"]) else { return }
         for (key, value) in mapping {
             switch key.string ?? "" {
             case "redis": readRedis(value, into: &configuration.redis)
@@ -117,6 +117,7 @@ struct Reader {
                     if name.string == "token", let token = string(item, "admin.token") { configuration.adminToken = token }
                 }
             case "rules": configuration.rules = readRules(value)
+            case "warm": readWarm(value, into: &configuration.warm)
             default: break
             }
         }
@@ -196,6 +197,57 @@ struct Reader {
         }
     }
 
+    private mutating func readWarm(_ node: Node, into warm: inout WarmSettings) {
+        let keys: Set<String> = [
+            "delay_ms", "window_ms", "concurrency", "rate_per_s", "timeout_ms", "connect_timeout_ms", "retries", "backoff_ms",
+            "record_coalesced",
+        ]
+        guard let section = mapping(node, "warm", allowed: keys) else { return }
+        for (name, item) in section {
+            let key = name.string ?? ""
+            switch key {
+            case "delay_ms": if let value = integer(item, "warm.delay_ms", min: 0) { warm.delay = .milliseconds(value) }
+            case "window_ms": if let value = integer(item, "warm.window_ms", min: 1) { warm.window = .milliseconds(value) }
+            case "concurrency": if let value = integer(item, "warm.concurrency", min: 1) { warm.concurrency = value }
+            case "rate_per_s":
+                guard case .scalar(let scalar) = item, let value = Double(scalar.string), value.isFinite, value >= 0 else {
+                    problem(item, "warm.rate_per_s must be a number of requests per second, 0 for no limit")
+                    continue
+                }
+                warm.ratePerSecond = value
+            case "timeout_ms": if let value = integer(item, "warm.timeout_ms", min: 1) { warm.timeout = .milliseconds(value) }
+            case "connect_timeout_ms": if let value = integer(item, "warm.connect_timeout_ms", min: 1) { warm.connectTimeout = .milliseconds(value) }
+            case "retries": if let value = integer(item, "warm.retries", min: 0) { warm.retries = value }
+            case "backoff_ms": if let value = integer(item, "warm.backoff_ms", min: 1) { warm.initialBackoff = .milliseconds(value) }
+            case "record_coalesced":
+                guard case .scalar(let scalar) = item, let value = Bool(scalar.string) else {
+                    problem(item, "warm.record_coalesced must be true or false")
+                    continue
+                }
+                warm.recordCoalesced = value
+            default: break
+            }
+        }
+    }
+
+    /// A `warm:` target the daemon can warm: an `http://` URL (it has no Swift closures, and no TLS).
+    private mutating func checkWarmTarget(_ text: String, _ node: Node, _ label: String) {
+        let lowered = text.lowercased()
+        if lowered.hasPrefix("https://") {
+            problem(
+                node,
+                "\(label) '\(text)' uses https, which the warmer does not speak (it has no TLS): warm the backend over "
+                    + "http:// on the private network, or from Swift with a closure warmer (Warmer.register(name:))")
+        } else if !lowered.hasPrefix("http://") {
+            problem(
+                node,
+                "\(label) '\(text)' is not an http:// URL: the daemon warms by HTTP GET (closure warmers are registered "
+                    + "in Swift with Warmer.register(name:) and requested with context.warm)")
+        } else if text.contains(where: { $0 == " " || $0.isNewline }) {
+            problem(node, "\(label) '\(text)' contains a space: percent-encode it (%20)")
+        }
+    }
+
     private mutating func readRules(_ node: Node) -> [InvalidationRule] {
         guard case .sequence(let sequence) = node else {
             problem(node, "rules must be a list of rules, each with `event:` and `invalidate:` or `warm:`")
@@ -220,6 +272,7 @@ struct Reader {
                 case "invalidate", "warm":
                     for entry in list(value, "\(label).\(name.string ?? "")") {
                         guard let text = string(entry, "\(label).\(name.string ?? "") entry") else { continue }
+                        if name.string == "warm" { checkWarmTarget(text, entry, "\(label).warm entry") }
                         do {
                             let template = try TagTemplate(text)
                             templateNodes.append((template, entry))

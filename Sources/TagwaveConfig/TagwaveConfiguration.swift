@@ -13,6 +13,7 @@ import TagwaveWorker
 ///   - event: session.created
 ///     invalidate: ["teacher:{teacherId}", "school:{schoolId}:sessions"]
 ///     warm: ["http://127.0.0.1:8080/api/v1/sessions?teacher={teacherId}"]
+/// warm: { delay_ms: 100, concurrency: 4, rate_per_s: 50, timeout_ms: 5000, retries: 2 }
 /// ```
 /// See docs/configuration.md for every key.
 public struct TagwaveConfiguration: Sendable {
@@ -32,6 +33,8 @@ public struct TagwaveConfiguration: Sendable {
     public var adminToken: String?
     /// The rules, compiled.
     public var rules: [InvalidationRule]
+    /// The `warm:` section: how the daemon's warmer delays, coalesces, limits and retries.
+    public var warm: WarmSettings
     /// The file it was read from (nil when built from defaults).
     public var file: String?
 
@@ -45,6 +48,46 @@ public struct TagwaveConfiguration: Sendable {
         adminBind = "127.0.0.1:9477"
         adminToken = nil
         rules = []
+        warm = WarmSettings()
         file = nil
     }
+}
+
+/// The `warm:` section of the configuration file. A field left nil keeps the warmer's default
+/// (`TagwaveWarmer.WarmerConfiguration`, which documents each one).
+///
+/// ```yaml
+/// warm:
+///   delay_ms: 100           # a job runs this long after the first event that asked for its target
+///   window_ms: 100          # requests for a target coalesce this long, across the pool (default: delay_ms)
+///   concurrency: 4          # jobs at once
+///   rate_per_s: 50          # requests per second, all targets together; 0: no limit
+///   timeout_ms: 5000        # one attempt: connect, request and the whole answer
+///   connect_timeout_ms: 1000
+///   retries: 2              # after the first attempt (timeouts, connection errors, 5xx, 408, 429)
+///   backoff_ms: 200         # before the first retry, doubled per retry
+///   record_coalesced: true  # a ledger row per coalesced request; false only counts them
+/// ```
+public struct WarmSettings: Sendable, Hashable {
+    /// `delay_ms`.
+    public var delay: Duration?
+    /// `window_ms`.
+    public var window: Duration?
+    /// `concurrency`.
+    public var concurrency: Int?
+    /// `rate_per_s`; 0 means no limit.
+    public var ratePerSecond: Double?
+    /// `timeout_ms`.
+    public var timeout: Duration?
+    /// `connect_timeout_ms`.
+    public var connectTimeout: Duration?
+    /// `retries`.
+    public var retries: Int?
+    /// `backoff_ms`.
+    public var initialBackoff: Duration?
+    /// `record_coalesced`.
+    public var recordCoalesced: Bool?
+
+    /// Every field unset: the warmer's defaults.
+    public init() {}
 }

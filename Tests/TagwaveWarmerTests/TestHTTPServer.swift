@@ -1,0 +1,150 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A tiny real HTTP/1.1 server on a free loopback port, for warm targets: it counts requests per
+/// path and per path-and-query, and answers 200, another status, a redirect, or never (hangs until
+/// the client gives up). Each connection has its own thread, so a hanging answer blocks nothing else.
+final class TestHTTPServer: Sendable {
+    /// How a path is answered.
+    enum Behaviour: Sendable {
+        case ok
+        case status(Int)
+        case redirect(to: String)
+        case hang
+    }
+
+    private struct State {
+        var byPath: [String: Int] = [:]
+        var byTarget: [String: Int] = [:]
+        var behaviours: [String: Behaviour] = [:]
+    }
+
+    /// The port it listens on (127.0.0.1).
+    let port: Int
+    private let listener: Int32
+    private let state = Mutex(State())
+
+    /// Starts listening on 127.0.0.1 on a free port.
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw ServerError("socket: \(String(cString: strerror(errno)))") }
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0, listen(fd, 128) == 0 else {
+            close(fd)
+            throw ServerError("bind/listen: \(String(cString: strerror(errno)))")
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        listener = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        let thread = Thread { [self] in acceptLoop() }
+        thread.name = "test-http-accept"
+        thread.start()
+    }
+
+    /// Answers requests for `path` (without query) with `behaviour`; unknown paths get 200.
+    func respond(to path: String, with behaviour: Behaviour) {
+        state.withLock { $0.behaviours[path] = behaviour }
+    }
+
+    /// Requests received for `path` (any query).
+    func requests(to path: String) -> Int {
+        state.withLock { $0.byPath[path] ?? 0 }
+    }
+
+    /// Requests received for exactly `target` (path and query).
+    func requests(toTarget target: String) -> Int {
+        state.withLock { $0.byTarget[target] ?? 0 }
+    }
+
+    /// Every request target received, with its count.
+    var targets: [String: Int] { state.withLock { $0.byTarget } }
+
+    /// Stops accepting (connections in progress end when their clients close).
+    func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+    }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(listener, nil, nil)
+            if client < 0 {
+                if errno == EINTR { continue }
+                close(listener)
+                return
+            }
+            let thread = Thread { [self] in serve(client) }
+            thread.name = "test-http-connection"
+            thread.start()
+        }
+    }
+
+    private func serve(_ client: Int32) {
+        defer { close(client) }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !received.containsHeadEnd {
+            let count = recv(client, &buffer, buffer.count, 0)
+            guard count > 0 else { return }
+            received += buffer[..<count]
+        }
+        let requestLine = String(decoding: received.prefix { $0 != 13 }, as: UTF8.self)
+        let parts = requestLine.split(separator: " ")
+        guard parts.count == 3 else { return }
+        let target = String(parts[1])
+        let path = String(target.split(separator: "?", maxSplits: 1).first ?? "")
+        let behaviour = state.withLock { state -> Behaviour in
+            state.byPath[path, default: 0] += 1
+            state.byTarget[target, default: 0] += 1
+            return state.behaviours[path] ?? .ok
+        }
+        let answer: String
+        switch behaviour {
+        case .ok:
+            answer =
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\nConnection: close\r\n\r\nwarmed"
+        case .status(let status):
+            answer = "HTTP/1.1 \(status) Test\r\nContent-Length: 5\r\nConnection: close\r\n\r\nerror"
+        case .redirect(let location):
+            answer = "HTTP/1.1 302 Found\r\nLocation: \(location)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        case .hang:
+            // Never answer: wait until the client gives up and closes.
+            while recv(client, &buffer, buffer.count, 0) > 0 {}
+            return
+        }
+        let bytes = Array(answer.utf8)
+        _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    struct ServerError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+}
+
+extension [UInt8] {
+    fileprivate var containsHeadEnd: Bool {
+        guard count >= 4 else { return false }
+        for start in 0...(count - 4)
+        where self[start] == 13 && self[start + 1] == 10 && self[start + 2] == 13 && self[start + 3] == 10 {
+            return true
+        }
+        return false
+    }
+}
