@@ -1,0 +1,386 @@
+import TagwaveSQLite
+
+/// Which events the operator's tools read (`tagwave events list|tail|export`, `tagwave replay`):
+/// every condition set must hold.
+///
+/// A superset of ``LedgerEventFilter``: several types, the producing service, several statuses, a
+/// stream entry id range, a single event id, and a window of recording order (`seq`) for paging,
+/// following and resuming.
+///
+/// ```swift
+/// let lastHour = LedgerEventSelection(types: ["session.created"], since: .now().advanced(by: .seconds(-3600)))
+/// let page = try await ledger.events(matching: lastHour, order: .recording, limit: 500)
+/// ```
+public struct LedgerEventSelection: Sendable, Hashable {
+    /// Only events of one of these types; empty for every type.
+    public var types: [String]
+    /// Only events published by this service (`source`).
+    public var source: String?
+    /// Only events that occurred at or after this time.
+    public var since: LedgerTimestamp?
+    /// Only events that occurred before this time.
+    public var until: LedgerTimestamp?
+    /// Only events with one of these statuses; empty for every status.
+    public var statuses: [LedgerEvent.Status]
+    /// Only events that invalidated this tag.
+    public var tag: String?
+    /// Only the event with this id.
+    public var eventID: String?
+    /// Only events whose stream entry id is at or after this one (`1700000000000-0`, or `1700000000000`).
+    public var fromStreamID: String?
+    /// Only events whose stream entry id is at or before this one.
+    public var toStreamID: String?
+    /// Only events recorded after this ledger sequence number (exclusive): paging, following, resuming.
+    public var afterSeq: Int64?
+    /// Only events recorded at or before this ledger sequence number: a range fixed when a replay started.
+    public var throughSeq: Int64?
+
+    /// A selection; with no arguments, every event.
+    public init(
+        types: [String] = [],
+        source: String? = nil,
+        since: LedgerTimestamp? = nil,
+        until: LedgerTimestamp? = nil,
+        statuses: [LedgerEvent.Status] = [],
+        tag: String? = nil,
+        eventID: String? = nil,
+        fromStreamID: String? = nil,
+        toStreamID: String? = nil,
+        afterSeq: Int64? = nil,
+        throughSeq: Int64? = nil
+    ) {
+        self.types = types
+        self.source = source
+        self.since = since
+        self.until = until
+        self.statuses = statuses
+        self.tag = tag
+        self.eventID = eventID
+        self.fromStreamID = fromStreamID
+        self.toStreamID = toStreamID
+        self.afterSeq = afterSeq
+        self.throughSeq = throughSeq
+    }
+}
+
+/// The order ``Ledger/events(matching:order:limit:withOutcomes:)`` returns events in.
+public enum LedgerEventOrder: Sendable, Hashable {
+    /// Newest first by occurrence time (then by recording order): what a person scanning history wants.
+    case newestFirst
+    /// Recording order (`seq` ascending): for exports, tails and replays that page with ``LedgerEventSelection/afterSeq``.
+    case recording
+}
+
+/// An event with its place in the ledger's recording order and, when asked for, its outcomes.
+public struct LedgerSequencedEvent: Sendable, Hashable {
+    /// The ledger's sequence number: recording order, unique, never reused while the event is kept.
+    public var seq: Int64
+    /// The event.
+    public var event: LedgerEvent
+    /// Its handler outcomes in recording order (live ones first, then replays'); empty when not asked for.
+    public var outcomes: [LedgerHandlerOutcome]
+
+    /// An event at `seq`.
+    public init(seq: Int64, event: LedgerEvent, outcomes: [LedgerHandlerOutcome] = []) {
+        self.seq = seq
+        self.event = event
+        self.outcomes = outcomes
+    }
+}
+
+/// Everything the ledger knows about one event: what `tagwave events show` prints.
+public struct LedgerEventDetail: Sendable, Hashable {
+    /// One row of the `warm_jobs` table: a cache warming job the event asked for, and how it ended.
+    public struct WarmJob: Sendable, Hashable {
+        /// The job's id in the ledger.
+        public var id: Int64
+        /// The URL (HTTP warmer) or the warmer's name.
+        public var target: String
+        /// `scheduled`, `succeeded`, `failed`, `skipped` or `coalesced`.
+        public var status: String
+        /// The HTTP status the warm request got, for HTTP targets.
+        public var httpStatus: Int?
+        /// Attempts so far.
+        public var attempts: Int
+        /// How long the warming took.
+        public var duration: Duration?
+        /// Why it failed or was skipped.
+        public var error: String?
+        /// The consumer that ran it.
+        public var worker: String?
+        /// When it was scheduled.
+        public var scheduledAt: LedgerTimestamp
+        /// Not before this time (delayed warming).
+        public var dueAt: LedgerTimestamp?
+        /// When it ended.
+        public var finishedAt: LedgerTimestamp?
+        /// The replay run that scheduled it; nil for live handling.
+        public var replayRunID: Int64?
+
+        /// A warm job row.
+        public init(
+            id: Int64, target: String, status: String, httpStatus: Int? = nil, attempts: Int, duration: Duration? = nil,
+            error: String? = nil, worker: String? = nil, scheduledAt: LedgerTimestamp, dueAt: LedgerTimestamp? = nil,
+            finishedAt: LedgerTimestamp? = nil, replayRunID: Int64? = nil
+        ) {
+            self.id = id
+            self.target = target
+            self.status = status
+            self.httpStatus = httpStatus
+            self.attempts = attempts
+            self.duration = duration
+            self.error = error
+            self.worker = worker
+            self.scheduledAt = scheduledAt
+            self.dueAt = dueAt
+            self.finishedAt = finishedAt
+            self.replayRunID = replayRunID
+        }
+    }
+
+    /// The event, its sequence number and every outcome (live and replayed).
+    public var record: LedgerSequencedEvent
+    /// The warm jobs it scheduled, oldest first.
+    public var warmJobs: [WarmJob]
+    /// Dead letters of the same event (by id, or by stream entry for a poison entry whose id never
+    /// decoded): an earlier failed version of it, since retried. Newest first.
+    public var deadLetters: [LedgerDeadLetter]
+
+    /// A detail.
+    public init(record: LedgerSequencedEvent, warmJobs: [WarmJob] = [], deadLetters: [LedgerDeadLetter] = []) {
+        self.record = record
+        self.warmJobs = warmJobs
+        self.deadLetters = deadLetters
+    }
+}
+
+extension Ledger {
+    /// Events matching `selection`, in `order`, at most `limit`.
+    ///
+    /// Page through a large selection in recording order by passing the last `seq` seen as the next
+    /// page's ``LedgerEventSelection/afterSeq``; each page is one indexed query.
+    ///
+    /// - Parameters:
+    ///   - selection: which events.
+    ///   - order: newest first (by occurrence time) or recording order.
+    ///   - limit: at most this many.
+    ///   - withOutcomes: read each event's handler outcomes too.
+    /// - Throws: ``LedgerError``: `invalidInput` for a malformed stream entry id in the selection.
+    public func events(
+        matching selection: LedgerEventSelection,
+        order: LedgerEventOrder = .newestFirst,
+        limit: Int = 100,
+        withOutcomes: Bool = false
+    ) async throws -> [LedgerSequencedEvent] {
+        try await withDatabase { [path] database in
+            let condition = try LedgerSelectionSQL(selection, path: path)
+            let ordering =
+                switch order {
+                case .newestFirst: "ORDER BY e.occurred_at_ms DESC, e.seq DESC"
+                case .recording: "ORDER BY e.seq"
+                }
+            return try database.transaction(.deferred) {
+                let select = try database.cachedStatement(
+                    "SELECT e.seq, \(LedgerReader.eventColumns) FROM events e \(condition.whereClause) \(ordering) LIMIT ?"
+                )
+                try condition.bind(to: select)
+                try select.bind(max(0, limit), at: condition.nextIndex)
+                let reader = LedgerReader(path: path)
+                var events: [LedgerSequencedEvent] = []
+                while try select.step() == .row {
+                    events.append(
+                        LedgerSequencedEvent(
+                            seq: select.int64(at: 0), event: try reader.event(from: select, startingAt: 1)))
+                }
+                try select.reset()
+                if withOutcomes {
+                    for index in events.indices {
+                        events[index].outcomes = try reader.outcomes(ofEvent: events[index].seq, in: database)
+                    }
+                }
+                return events
+            }
+        }
+    }
+
+    /// How many events match `selection`.
+    ///
+    /// - Throws: ``LedgerError``.
+    public func countEvents(matching selection: LedgerEventSelection) async throws -> Int {
+        try await withDatabase { [path] database in
+            let condition = try LedgerSelectionSQL(selection, path: path)
+            let select = try database.cachedStatement("SELECT count(*) FROM events e \(condition.whereClause)")
+            try condition.bind(to: select)
+            guard try select.step() == .row else { return 0 }
+            return select.int(at: 0)
+        }
+    }
+
+    /// The newest recording sequence number, 0 for an empty ledger: where `tagwave events tail`
+    /// starts following, and where a replay's range ends.
+    ///
+    /// - Throws: ``LedgerError``.
+    public func latestSeq() async throws -> Int64 {
+        try await withDatabase { database in
+            let select = try database.cachedStatement("SELECT coalesce(max(seq), 0) FROM events")
+            guard try select.step() == .row else { return 0 }
+            return select.int64(at: 0)
+        }
+    }
+
+    /// The event with id `eventID` with its outcomes, warm jobs and dead-letter history; nil when it
+    /// is not recorded.
+    ///
+    /// - Throws: ``LedgerError``.
+    public func eventDetail(id eventID: String) async throws -> LedgerEventDetail? {
+        try await withDatabase { [path] database in
+            try database.transaction(.deferred) {
+                let select = try database.cachedStatement(
+                    "SELECT e.seq, \(LedgerReader.eventColumns) FROM events e WHERE e.event_id = ?"
+                )
+                try select.bind(eventID, at: 1)
+                guard try select.step() == .row else { return nil }
+                let reader = LedgerReader(path: path)
+                let seq = select.int64(at: 0)
+                let event = try reader.event(from: select, startingAt: 1)
+                try select.reset()
+                let record = LedgerSequencedEvent(
+                    seq: seq, event: event, outcomes: try reader.outcomes(ofEvent: seq, in: database))
+                // A poison entry is dead-lettered under its stream entry id (its own id was never decoded).
+                var deadLetters = try LedgerDeadLetterQuery.deadLetters(
+                    LedgerDeadLetterFilter(status: nil, eventID: eventID), in: database, reader: reader)
+                if event.streamID != eventID {
+                    deadLetters += try LedgerDeadLetterQuery.deadLetters(
+                        LedgerDeadLetterFilter(status: nil, eventID: event.streamID), in: database, reader: reader
+                    ).filter { $0.stream == event.stream }
+                }
+                return LedgerEventDetail(
+                    record: record,
+                    warmJobs: try Self.warmJobs(ofEvent: seq, in: database),
+                    deadLetters: deadLetters.sorted {
+                        ($0.deadLetteredAt, $0.id ?? 0) > ($1.deadLetteredAt, $1.id ?? 0)
+                    }
+                )
+            }
+        }
+    }
+
+    private static func warmJobs(ofEvent seq: Int64, in database: SQLiteDatabase) throws -> [LedgerEventDetail.WarmJob]
+    {
+        let select = try database.cachedStatement(
+            """
+            SELECT id, target, status, http_status, attempts, duration_us, error, worker, scheduled_at_ms,
+                due_at_ms, finished_at_ms, replay_run_id
+            FROM warm_jobs WHERE event_seq = ? ORDER BY id
+            """
+        )
+        try select.bind(seq, at: 1)
+        var jobs: [LedgerEventDetail.WarmJob] = []
+        while try select.step() == .row {
+            jobs.append(
+                LedgerEventDetail.WarmJob(
+                    id: select.int64(at: 0),
+                    target: select.string(at: 1) ?? "",
+                    status: select.string(at: 2) ?? "",
+                    httpStatus: select.optionalInt64(at: 3).map(Int.init),
+                    attempts: select.int(at: 4),
+                    duration: select.optionalInt64(at: 5).map { Duration.microseconds($0) },
+                    error: select.string(at: 6),
+                    worker: select.string(at: 7),
+                    scheduledAt: LedgerTimestamp(millisecondsSinceEpoch: select.int64(at: 8)),
+                    dueAt: select.optionalInt64(at: 9).map(LedgerTimestamp.init(millisecondsSinceEpoch:)),
+                    finishedAt: select.optionalInt64(at: 10).map(LedgerTimestamp.init(millisecondsSinceEpoch:)),
+                    replayRunID: select.optionalInt64(at: 11)
+                )
+            )
+        }
+        return jobs
+    }
+}
+
+/// A ``LedgerEventSelection`` as an SQL condition on `events e`, with its parameters in order.
+struct LedgerSelectionSQL {
+    enum Value {
+        case text(String)
+        case integer(Int64)
+    }
+
+    private(set) var conditions: [String] = []
+    private(set) var values: [Value] = []
+
+    init(_ selection: LedgerEventSelection, path: String) throws {
+        if !selection.types.isEmpty {
+            add(
+                "e.type IN (\(Array(repeating: "?", count: selection.types.count).joined(separator: ", ")))",
+                selection.types.map(Value.text))
+        }
+        if let source = selection.source { add("e.source = ?", [.text(source)]) }
+        if let since = selection.since { add("e.occurred_at_ms >= ?", [.integer(since.millisecondsSinceEpoch)]) }
+        if let until = selection.until { add("e.occurred_at_ms < ?", [.integer(until.millisecondsSinceEpoch)]) }
+        if !selection.statuses.isEmpty {
+            // `a = ? OR b = ?` rather than IN: see the conventions in migrations/0001_initial.sql.
+            add(
+                "(" + selection.statuses.map { _ in "e.status = ?" }.joined(separator: " OR ") + ")",
+                selection.statuses.map { .text($0.rawValue) })
+        }
+        if let eventID = selection.eventID { add("e.event_id = ?", [.text(eventID)]) }
+        if let from = selection.fromStreamID {
+            let position = try Self.position(from, path: path)
+            add(
+                "(e.stream_ms, e.stream_seq) >= (?, ?)", [.integer(position.milliseconds), .integer(position.sequence)])
+        }
+        if let to = selection.toStreamID {
+            let position = try Self.position(to, path: path)
+            // `1700000000000` alone means every entry of that millisecond.
+            let sequence = to.contains("-") ? position.sequence : Int64.max
+            add("(e.stream_ms, e.stream_seq) <= (?, ?)", [.integer(position.milliseconds), .integer(sequence)])
+        }
+        if let after = selection.afterSeq { add("e.seq > ?", [.integer(after)]) }
+        if let through = selection.throughSeq { add("e.seq <= ?", [.integer(through)]) }
+        if let tag = selection.tag {
+            add(
+                """
+                e.seq IN (
+                    SELECT x.event_seq FROM tag_runs r CROSS JOIN tag_index x WHERE x.run = r.run AND x.tag = ?
+                    UNION ALL
+                    SELECT l.event_seq FROM tag_log l WHERE l.tag = ?
+                )
+                """,
+                [.text(tag), .text(tag)]
+            )
+        }
+    }
+
+    private mutating func add(_ condition: String, _ parameters: [Value]) {
+        conditions.append(condition)
+        values += parameters
+    }
+
+    var whereClause: String {
+        conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+    }
+
+    /// The index of the first parameter after the condition's.
+    var nextIndex: Int32 { Int32(values.count + 1) }
+
+    func bind(to statement: SQLiteStatement) throws {
+        for (offset, value) in values.enumerated() {
+            switch value {
+            case .text(let text): try statement.bind(text, at: Int32(offset + 1))
+            case .integer(let number): try statement.bind(number, at: Int32(offset + 1))
+            }
+        }
+    }
+
+    private static func position(_ streamID: String, path: String) throws -> StreamPosition {
+        guard let position = StreamPosition(streamID) else {
+            throw LedgerError(
+                .invalidInput,
+                "\"\(streamID)\" is not a stream entry id: write <milliseconds>-<sequence>, e.g. 1700000000000-0, "
+                    + "or <milliseconds> alone",
+                path: path
+            )
+        }
+        return position
+    }
+}
