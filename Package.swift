@@ -21,6 +21,9 @@ let package = Package(
         .library(name: "TagwavePublisher", targets: ["TagwavePublisher"]),
         .library(name: "TagwaveLedger", targets: ["TagwaveLedger"]),
         .library(name: "TagwaveWorker", targets: ["TagwaveWorker"]),
+        .library(name: "TagwaveMetrics", targets: ["TagwaveMetrics"]),
+        .library(name: "TagwaveHummingbird", targets: ["TagwaveHummingbird"]),
+        .library(name: "TagwaveAdmin", targets: ["TagwaveAdmin"]),
         .executable(name: "tagwave", targets: ["tagwave"]),
     ],
     dependencies: [
@@ -28,6 +31,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: C libraries (system packages: libhiredis-dev, libsqlite3-dev)
@@ -121,6 +127,7 @@ let package = Package(
                 "TagwaveWorker",
                 "TagwaveCache",
                 "TagwaveEvents",
+                "_TagwaveThreads",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -162,6 +169,64 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: HTTP and metrics (C7, C8): only these and what uses them link Hummingbird and Prometheus
+        .target(
+            name: "TagwaveMetrics",
+            dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TagwaveHummingbird",
+            dependencies: [
+                "TagwaveCache",
+                "TagwaveEvents",
+                "TagwavePublisher",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TagwaveAdmin",
+            dependencies: [
+                "TagwaveRedis",
+                "TagwaveCache",
+                "TagwaveLedger",
+                "TagwaveWorker",
+                "TagwaveHealth",
+                "TagwaveMetrics",
+                "TagwaveOperations",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The seed's classroom sessions API: cached GETs, a POST that publishes `session.created`.
+        .executableTarget(
+            name: "tagwave-example",
+            dependencies: [
+                "TagwaveHummingbird",
+                "TagwaveCache",
+                "TagwaveEvents",
+                "TagwavePublisher",
+                "TagwaveRedis",
+                "TagwaveSQLite",
+                "_TagwaveThreads",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/ClassroomSessions",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: The command-line tool (no business logic: every verb calls a library)
         .executableTarget(
             name: "tagwave",
@@ -174,6 +239,7 @@ let package = Package(
                 "TagwavePublisher",
                 "TagwaveWarmer",
                 "TagwaveOperations",
+                "TagwaveAdmin",
                 "TagwaveHealth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -277,6 +343,26 @@ let package = Package(
         .testTarget(
             name: "TagwaveWorkerTests",
             dependencies: ["TagwaveWorker", "TagwaveCache", "TagwaveLedger", "TagwaveEvents", "TagwaveTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TagwaveHummingbirdTests",
+            dependencies: [
+                "TagwaveHummingbird", "TagwaveCache", "TagwaveEvents", "TagwaveRedis", "TagwaveTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TagwaveAdminTests",
+            dependencies: [
+                "TagwaveAdmin", "TagwaveMetrics", "TagwaveWorker", "TagwaveLedger", "TagwaveCache", "TagwaveRedis",
+                "TagwaveEvents", "TagwaveHealth", "TagwaveTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

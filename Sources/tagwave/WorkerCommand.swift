@@ -3,10 +3,12 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import UnixSignals
+import TagwaveAdmin
 import TagwaveCache
 import TagwaveConfig
 import TagwaveLedger
 import TagwaveRedis
+import TagwaveWarmer
 import TagwaveWorker
 
 /// `tagwave worker`: the daemon.
@@ -38,17 +40,26 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         try await reportingErrors {
             var redisConfiguration = settings.redis
-            redisConfiguration.poolSize = max(redisConfiguration.poolSize, 3)
+            // One connection is held by the blocking read; the cache, the reclaimer and the warmer's claims share the rest.
+            redisConfiguration.poolSize = max(redisConfiguration.poolSize, 4)
             redisConfiguration.clientName = "tagwave-worker-\(settings.worker.consumer)".replacingOccurrences(of: " ", with: "-")
             let redis = RedisClient(configuration: redisConfiguration, logger: logger)
             let ledger = try await Ledger.open(path: settings.ledgerPath, logger: logger)
             let cache = TaggedCache(redis: redis, configuration: settings.cache, logger: logger)
+            let warmer = Warmer(
+                redis: redis, ledger: ledger, configuration: WarmerConfiguration(settings), logger: Logger(label: "tagwave.warmer"))
             let worker = Worker(
-                redis: redis, ledger: ledger, cache: cache, configuration: settings.worker, rules: settings.rules, logger: logger)
+                redis: redis, ledger: ledger, cache: cache, configuration: settings.worker, rules: settings.rules, warmer: warmer,
+                logger: logger)
+            // Health, metrics, the JSON API and the dashboard, unless `admin.bind` is off; it stops last.
+            let admin = try await Self.adminServer(settings, redis: redis, worker: worker, cache: cache, warmer: warmer, logger: logger)
             logger.info("tagwave worker \(settings.worker.consumer): \(settings.rules.count) rules, Redis \(settings.redis.redactedURL), ledger \(settings.ledgerPath)")
             var groupConfiguration = ServiceGroupConfiguration(
-                // Shut down in reverse order: the worker drains first, then the reclaimer stops.
-                services: [.init(service: CacheReclaimer(cache: cache, logger: logger)), .init(service: worker)],
+                // Shut down in reverse order: the worker drains first (its last batch may still schedule warming), then
+                // the warmer drops the jobs not yet due and lets running ones finish, then the reclaimer stops.
+                services: (admin.map { [.init(service: $0)] } ?? []) + [
+                    .init(service: CacheReclaimer(cache: cache, logger: logger)), .init(service: warmer), .init(service: worker),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],
                 logger: logger)
@@ -76,5 +87,24 @@ struct CacheReclaimer: Service {
             }
             try? await Task.sleep(for: .milliseconds(200))
         }
+    }
+}
+
+extension WarmerConfiguration {
+    /// The daemon's warmer: named after the consumer, claims under the cache's prefix, and the
+    /// `warm:` section's settings over the warmer's defaults.
+    init(_ settings: TagwaveConfiguration) {
+        self.init(owner: settings.worker.consumer)
+        prefix = settings.cache.prefix
+        let warm = settings.warm
+        if let delay = warm.delay { self.delay = delay }
+        if let window = warm.window { self.window = window }
+        if let concurrency = warm.concurrency { self.concurrency = concurrency }
+        if let rate = warm.ratePerSecond { ratePerSecond = rate > 0 ? rate : nil }
+        if let timeout = warm.timeout { self.timeout = timeout }
+        if let connectTimeout = warm.connectTimeout { self.connectTimeout = connectTimeout }
+        if let retries = warm.retries { self.retries = retries }
+        if let backoff = warm.initialBackoff { initialBackoff = backoff }
+        if let record = warm.recordCoalesced { recordCoalesced = record }
     }
 }

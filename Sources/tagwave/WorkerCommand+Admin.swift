@@ -1,0 +1,43 @@
+import Logging
+import TagwaveAdmin
+import TagwaveCache
+import TagwaveConfig
+import TagwaveLedger
+import TagwaveRedis
+import TagwaveWarmer
+import TagwaveWorker
+
+extension WorkerCommand {
+    /// The daemon's admin server (health, metrics, JSON API, dashboard), or nil when `admin.bind`
+    /// is `off`. It reads the ledger through a connection of its own, so its queries never wait
+    /// behind the worker's commits.
+    ///
+    /// - Throws: ``CommandError`` (exit 78) when it would listen beyond loopback without a token,
+    ///   or the bind address does not parse.
+    static func adminServer(
+        _ settings: TagwaveConfiguration, redis: RedisClient, worker: Worker, cache: TaggedCache, warmer: Warmer?,
+        logger: Logger
+    ) async throws -> AdminServer? {
+        guard let bind = settings.adminBind else { return nil }
+        let configuration: AdminConfiguration
+        do {
+            configuration = try AdminConfiguration(bind: bind, token: settings.adminToken)
+        } catch {
+            throw CommandError(message: error.description, code: ExitCodes.configError)
+        }
+        let ledger = try await Ledger.open(path: settings.ledgerPath, logger: logger)
+        var warmJobs: (@Sendable () -> AdminStats.WarmJobs)?
+        if let warmer {
+            warmJobs = {
+                let metrics = warmer.metrics
+                return AdminStats.WarmJobs(
+                    scheduled: metrics.scheduled, succeeded: metrics.succeeded, failed: metrics.failed,
+                    coalesced: metrics.coalesced, dropped: metrics.dropped)
+            }
+        }
+        return try AdminServer(
+            configuration: configuration, redis: redis, ledger: ledger, worker: worker, cache: cache,
+            warmJobs: warmJobs,
+            logger: Logger(label: "tagwave.admin"))
+    }
+}
