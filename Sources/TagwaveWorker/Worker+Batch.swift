@@ -62,6 +62,10 @@ extension Worker {
         let needsLookup = decoded.contains { !handlers(for: $0.event.type).isEmpty }
         var recorded = needsLookup ? try await ledger.isRecorded(eventIDs: decoded.map(\.eventID)) : []
 
+        // While Swift handlers run, keep the batch's entries visibly alive: a handler slower than the
+        // claim timeout must not let another worker claim (and run) the same entries.
+        let heartbeat = needsLookup ? keepClaimed(decoded.map(\.entry.id)) : nil
+        defer { heartbeat?.cancel() }
         for item in decoded {
             // Already in the ledger, or earlier in this batch (redelivery, replay, two producers).
             if !recorded.insert(item.eventID).inserted {
@@ -207,6 +211,24 @@ extension Worker {
             }
         }
         if !overlap { try await commits.drain() }
+    }
+
+    /// Resets the idle time of `ids` every third of the claim timeout (`XCLAIM … 0 … JUSTID`, which
+    /// counts no delivery) until cancelled.
+    private func keepClaimed(_ ids: [StreamID]) -> Task<Void, Never>? {
+        guard !ids.isEmpty else { return nil }
+        let command = RedisCommand(
+            "XCLAIM",
+            [RedisArgument(configuration.stream), RedisArgument(configuration.group), RedisArgument(configuration.consumer), 0]
+                + ids.map { RedisArgument($0.description) } + ["JUSTID"])
+        let interval = configuration.claimIdle / 3
+        return Task { [redis] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { return }
+                _ = try? await redis.send(command)
+            }
+        }
     }
 
     private func deadLetter(

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import TagwaveAdmin
 import TagwaveCache
@@ -19,11 +20,20 @@ extension WorkerCommand {
         logger: Logger
     ) async throws -> AdminServer? {
         guard let bind = settings.adminBind else { return nil }
-        let configuration: AdminConfiguration
+        var configuration: AdminConfiguration
         do {
             configuration = try AdminConfiguration(bind: bind, token: settings.adminToken)
         } catch {
             throw CommandError(message: error.description, code: ExitCodes.configError)
+        }
+        // The seed's CACHE_HEALTH_CHECK_INTERVAL (milliseconds) sets how often health is sampled.
+        if let text = ProcessInfo.processInfo.environment["CACHE_HEALTH_CHECK_INTERVAL"], !text.isEmpty {
+            guard let milliseconds = Int(text), milliseconds >= 100 else {
+                throw CommandError(
+                    message: "CACHE_HEALTH_CHECK_INTERVAL=\(text) is not a number of milliseconds (at least 100, e.g. 30000)",
+                    code: ExitCodes.configError)
+            }
+            configuration.sampleInterval = .milliseconds(milliseconds)
         }
         let ledger = try await Ledger.open(path: settings.ledgerPath, logger: logger)
         var warmJobs: (@Sendable () -> AdminStats.WarmJobs)?
