@@ -19,8 +19,11 @@ public final class OwnedThread: @unchecked Sendable {
 
     /// Starts a thread named `name` (visible in `top -H` and debuggers).
     public init(name: String) {
-        let worker = Thread { [queue] in OwnedThread.loop(queue) }
-        worker.name = name
+        let worker = Thread { [queue] in
+            // On Linux a thread's name reaches the kernel (top -H, gdb) only when set from the thread itself.
+            Thread.current.name = String(name.prefix(15))
+            OwnedThread.loop(queue)
+        }
         worker.stackSize = 1 << 20
         worker.start()
     }
