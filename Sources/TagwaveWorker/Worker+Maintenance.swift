@@ -118,6 +118,19 @@ extension Worker {
         }
     }
 
+    /// Deletes ledger history older than `retention` (the ledger's growth stays bounded).
+    func applyRetention(_ retention: Duration) async {
+        do {
+            let result = try await ledger.applyRetention(olderThan: LedgerTimestamp.now().advanced(by: .zero - retention))
+            if result.total > 0 {
+                logger.info(
+                    "retention: deleted \(result.events) events, \(result.tagRows) tag rows, \(result.deadLetters) resolved dead letters, \(result.replayRuns) replay runs older than \(retention)")
+            }
+        } catch {
+            logger.warning("retention pass failed; retried at the next interval: \(error)")
+        }
+    }
+
     /// Removes consumers idle longer than `idle` that hold nothing pending (never one with pending entries).
     func removeIdleConsumers(olderThan idle: Duration) async {
         do {

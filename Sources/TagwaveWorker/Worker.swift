@@ -125,6 +125,8 @@ public final class Worker: Service, Sendable {
         var lastClaim: ContinuousClock.Instant = .now
         var lastTrim: ContinuousClock.Instant = .now
         var lastCleanup: ContinuousClock.Instant = .now
+        /// Nil until the first pass, which runs soon after start.
+        var lastRetention: ContinuousClock.Instant?
     }
 
     /// One turn of the loop: due retries, claims of dead consumers' entries, then new entries.
@@ -145,6 +147,12 @@ public final class Worker: Service, Sendable {
         if let interval = configuration.trimInterval, ContinuousClock.now - state.lastTrim > interval {
             state.lastTrim = .now
             await trim()
+        }
+        if let retention = configuration.retention,
+            state.lastRetention.map({ ContinuousClock.now - $0 > configuration.retentionInterval }) ?? true
+        {
+            state.lastRetention = .now
+            await applyRetention(retention)
         }
         if let idle = configuration.idleConsumerTimeout, ContinuousClock.now - state.lastCleanup > .seconds(60) {
             state.lastCleanup = .now

@@ -25,6 +25,11 @@ public struct WorkerConfiguration: Sendable {
     public var trimInterval: Duration? = .seconds(30)
     /// Consumers idle this long that hold nothing pending are removed from the group; nil keeps them.
     public var idleConsumerTimeout: Duration? = .seconds(3600)
+    /// How long the ledger keeps history; nil keeps it forever. Applied every ``retentionInterval``
+    /// (open dead letters and resumable replays are always kept).
+    public var retention: Duration? = .seconds(30 * 86_400)
+    /// How often retention is applied.
+    public var retentionInterval: Duration = .seconds(3600)
     /// Name of the ledger outcome row for rule-based invalidation.
     public var ruleHandlerName: String = "rules"
 

@@ -48,8 +48,10 @@ struct WorkerCommand: AsyncParsableCommand {
             let cache = TaggedCache(redis: redis, configuration: settings.cache, logger: logger)
             let warmer = Warmer(
                 redis: redis, ledger: ledger, configuration: WarmerConfiguration(settings), logger: Logger(label: "tagwave.warmer"))
+            var workerConfiguration = settings.worker
+            workerConfiguration.retention = .seconds(settings.retentionDays * 86_400)
             let worker = Worker(
-                redis: redis, ledger: ledger, cache: cache, configuration: settings.worker, rules: settings.rules, warmer: warmer,
+                redis: redis, ledger: ledger, cache: cache, configuration: workerConfiguration, rules: settings.rules, warmer: warmer,
                 logger: logger)
             // Health, metrics, the JSON API and the dashboard, unless `admin.bind` is off; it stops last.
             let admin = try await Self.adminServer(settings, redis: redis, worker: worker, cache: cache, warmer: warmer, logger: logger)

@@ -1,0 +1,87 @@
+import TagwaveSQLite
+
+/// What one retention pass deleted.
+public struct LedgerRetentionResult: Sendable, Hashable {
+    /// Events deleted (their outcomes and warm jobs went with them).
+    public var events: Int
+    /// Tag audit rows deleted (from the log and the sorted runs).
+    public var tagRows: Int
+    /// Resolved (retried or purged) dead letters deleted; open ones are always kept.
+    public var deadLetters: Int
+    /// Finished replay runs deleted.
+    public var replayRuns: Int
+    /// Warm jobs without an event (coalesced rows of deleted events go with their event).
+    public var warmJobs: Int
+
+    /// Rows deleted in all.
+    public var total: Int { events + tagRows + deadLetters + replayRuns + warmJobs }
+}
+
+extension Ledger {
+    /// Deletes history older than `cutoff`, oldest first, at most `batchSize` events per transaction so
+    /// concurrent writers (the worker, other processes) are never held up for long.
+    ///
+    /// Kept whatever their age: open dead letters (they wait for a person), running or interrupted
+    /// replay runs (they can be resumed), and consumer offsets (they are where the group resumes).
+    /// - Parameters:
+    ///   - cutoff: rows received, resolved or finished before this moment go.
+    ///   - batchSize: events per transaction.
+    /// - Returns: what was deleted.
+    /// - Throws: ``LedgerError`` when SQLite fails (what was deleted so far stays deleted).
+    @discardableResult
+    public func applyRetention(olderThan cutoff: LedgerTimestamp, batchSize: Int = 5000) async throws -> LedgerRetentionResult {
+        var result = LedgerRetentionResult(events: 0, tagRows: 0, deadLetters: 0, replayRuns: 0, warmJobs: 0)
+        let limit = Int64(max(1, batchSize))
+        let before = cutoff.millisecondsSinceEpoch
+        while true {
+            // Events are recorded in receive order, so the oldest by `seq` are the oldest received.
+            let deleted = try await withDatabase { database in
+                try database.transaction(.immediate) { () -> (events: Int, tags: Int) in
+                    let boundary = try database.cachedStatement(
+                        """
+                        SELECT MAX(seq) FROM (SELECT seq FROM events WHERE received_at_ms < ? ORDER BY seq LIMIT ?)
+                        """)
+                    try boundary.bind(before, at: 1)
+                    try boundary.bind(limit, at: 2)
+                    guard try boundary.step() == .row, !boundary.isNull(at: 0) else { return (0, 0) }
+                    let last = boundary.int64(at: 0)
+                    try boundary.reset()
+                    let tags = try database.cachedStatement("DELETE FROM tag_log WHERE event_seq <= ?")
+                    try tags.bind(last, at: 1)
+                    try tags.execute()
+                    let tagRows = database.changes
+                    let events = try database.cachedStatement("DELETE FROM events WHERE seq <= ? AND received_at_ms < ?")
+                    try events.bind(last, at: 1)
+                    try events.bind(before, at: 2)
+                    try events.execute()
+                    return (database.changes, tagRows)
+                }
+            }
+            result.events += deleted.events
+            result.tagRows += deleted.tags
+            if deleted.events < Int(limit) { break }
+        }
+        let rest = try await withDatabase { database in
+            try database.transaction(.immediate) { () -> (tags: Int, letters: Int, runs: Int, warm: Int) in
+                func run(_ sql: String) throws -> Int {
+                    let statement = try database.cachedStatement(sql)
+                    try statement.bind(before, at: 1)
+                    try statement.execute()
+                    return database.changes
+                }
+                let index = try run("DELETE FROM tag_index WHERE run IN (SELECT run FROM tag_runs WHERE last_at_ms < ?)")
+                _ = try run("DELETE FROM tag_runs WHERE last_at_ms < ?")
+                let letters = try run("DELETE FROM dead_letters WHERE status <> 'open' AND resolved_at_ms < ?")
+                let runs = try run(
+                    "DELETE FROM replay_runs WHERE (status = 'completed' OR status = 'failed') AND finished_at_ms < ?")
+                let warm = try run("DELETE FROM warm_jobs WHERE event_seq IS NULL AND scheduled_at_ms < ?")
+                return (index, letters, runs, warm)
+            }
+        }
+        result.tagRows += rest.tags
+        result.deadLetters = rest.letters
+        result.replayRuns = rest.runs
+        result.warmJobs = rest.warm
+        return result
+    }
+}
