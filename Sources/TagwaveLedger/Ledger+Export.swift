@@ -90,64 +90,16 @@ public struct LedgerSequencedEvent: Sendable, Hashable {
 
 /// Everything the ledger knows about one event: what `tagwave events show` prints.
 public struct LedgerEventDetail: Sendable, Hashable {
-    /// One row of the `warm_jobs` table: a cache warming job the event asked for, and how it ended.
-    public struct WarmJob: Sendable, Hashable {
-        /// The job's id in the ledger.
-        public var id: Int64
-        /// The URL (HTTP warmer) or the warmer's name.
-        public var target: String
-        /// `scheduled`, `succeeded`, `failed`, `skipped` or `coalesced`.
-        public var status: String
-        /// The HTTP status the warm request got, for HTTP targets.
-        public var httpStatus: Int?
-        /// Attempts so far.
-        public var attempts: Int
-        /// How long the warming took.
-        public var duration: Duration?
-        /// Why it failed or was skipped.
-        public var error: String?
-        /// The consumer that ran it.
-        public var worker: String?
-        /// When it was scheduled.
-        public var scheduledAt: LedgerTimestamp
-        /// Not before this time (delayed warming).
-        public var dueAt: LedgerTimestamp?
-        /// When it ended.
-        public var finishedAt: LedgerTimestamp?
-        /// The replay run that scheduled it; nil for live handling.
-        public var replayRunID: Int64?
-
-        /// A warm job row.
-        public init(
-            id: Int64, target: String, status: String, httpStatus: Int? = nil, attempts: Int, duration: Duration? = nil,
-            error: String? = nil, worker: String? = nil, scheduledAt: LedgerTimestamp, dueAt: LedgerTimestamp? = nil,
-            finishedAt: LedgerTimestamp? = nil, replayRunID: Int64? = nil
-        ) {
-            self.id = id
-            self.target = target
-            self.status = status
-            self.httpStatus = httpStatus
-            self.attempts = attempts
-            self.duration = duration
-            self.error = error
-            self.worker = worker
-            self.scheduledAt = scheduledAt
-            self.dueAt = dueAt
-            self.finishedAt = finishedAt
-            self.replayRunID = replayRunID
-        }
-    }
-
     /// The event, its sequence number and every outcome (live and replayed).
     public var record: LedgerSequencedEvent
     /// The warm jobs it scheduled, oldest first.
-    public var warmJobs: [WarmJob]
+    public var warmJobs: [LedgerWarmJob]
     /// Dead letters of the same event (by id, or by stream entry for a poison entry whose id never
     /// decoded): an earlier failed version of it, since retried. Newest first.
     public var deadLetters: [LedgerDeadLetter]
 
     /// A detail.
-    public init(record: LedgerSequencedEvent, warmJobs: [WarmJob] = [], deadLetters: [LedgerDeadLetter] = []) {
+    public init(record: LedgerSequencedEvent, warmJobs: [LedgerWarmJob] = [], deadLetters: [LedgerDeadLetter] = []) {
         self.record = record
         self.warmJobs = warmJobs
         self.deadLetters = deadLetters
@@ -256,45 +208,13 @@ extension Ledger {
                 }
                 return LedgerEventDetail(
                     record: record,
-                    warmJobs: try Self.warmJobs(ofEvent: seq, in: database),
+                    warmJobs: try LedgerWarmJobReader(path: path).jobs(ofEventSeq: seq, in: database),
                     deadLetters: deadLetters.sorted {
                         ($0.deadLetteredAt, $0.id ?? 0) > ($1.deadLetteredAt, $1.id ?? 0)
                     }
                 )
             }
         }
-    }
-
-    private static func warmJobs(ofEvent seq: Int64, in database: SQLiteDatabase) throws -> [LedgerEventDetail.WarmJob]
-    {
-        let select = try database.cachedStatement(
-            """
-            SELECT id, target, status, http_status, attempts, duration_us, error, worker, scheduled_at_ms,
-                due_at_ms, finished_at_ms, replay_run_id
-            FROM warm_jobs WHERE event_seq = ? ORDER BY id
-            """
-        )
-        try select.bind(seq, at: 1)
-        var jobs: [LedgerEventDetail.WarmJob] = []
-        while try select.step() == .row {
-            jobs.append(
-                LedgerEventDetail.WarmJob(
-                    id: select.int64(at: 0),
-                    target: select.string(at: 1) ?? "",
-                    status: select.string(at: 2) ?? "",
-                    httpStatus: select.optionalInt64(at: 3).map(Int.init),
-                    attempts: select.int(at: 4),
-                    duration: select.optionalInt64(at: 5).map { Duration.microseconds($0) },
-                    error: select.string(at: 6),
-                    worker: select.string(at: 7),
-                    scheduledAt: LedgerTimestamp(millisecondsSinceEpoch: select.int64(at: 8)),
-                    dueAt: select.optionalInt64(at: 9).map(LedgerTimestamp.init(millisecondsSinceEpoch:)),
-                    finishedAt: select.optionalInt64(at: 10).map(LedgerTimestamp.init(millisecondsSinceEpoch:)),
-                    replayRunID: select.optionalInt64(at: 11)
-                )
-            )
-        }
-        return jobs
     }
 }
 

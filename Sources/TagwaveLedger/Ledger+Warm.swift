@@ -168,7 +168,7 @@ extension Ledger {
 }
 
 /// Turns `warm_jobs` rows into ``LedgerWarmJob``s. Runs on the ledger's thread.
-private struct LedgerWarmJobReader {
+struct LedgerWarmJobReader {
     let path: String
 
     /// The columns ``jobs(from:)`` reads, for a query naming `warm_jobs` `w` and `events` `e`.
@@ -176,6 +176,19 @@ private struct LedgerWarmJobReader {
         w.id, w.target, e.event_id, w.status, w.http_status, w.attempts, w.duration_us, w.error, w.worker,
         w.scheduled_at_ms, w.due_at_ms, w.finished_at_ms, w.replay_run_id
         """
+
+    /// The jobs of the event at `seq`, oldest first.
+    func jobs(ofEventSeq seq: Int64, in database: SQLiteDatabase) throws -> [LedgerWarmJob] {
+        let select = try database.cachedStatement(
+            """
+            SELECT \(Self.columns)
+            FROM warm_jobs w JOIN events e ON e.seq = w.event_seq
+            WHERE w.event_seq = ?1 ORDER BY w.id
+            """
+        )
+        try select.bind(seq, at: 1)
+        return try jobs(from: select)
+    }
 
     func jobs(from select: SQLiteStatement) throws -> [LedgerWarmJob] {
         var jobs: [LedgerWarmJob] = []

@@ -101,39 +101,8 @@ struct EventsCommand: AsyncParsableCommand {
 
     /// `events show` and `audit event`.
     static func printDetail(_ detail: LedgerEventDetail, json: Bool) throws {
-        struct Detail: Encodable {
-            let event: EventView
-            let warmJobs: [WarmJob]
-            let deadLetters: [DeadLetterView]
-        }
-        struct WarmJob: Encodable {
-            let id: Int64
-            let target: String
-            let status: String
-            let httpStatus: Int?
-            let attempts: Int
-            let durationMs: Double?
-            let error: String?
-            let worker: String?
-            let scheduledAt: String
-            let finishedAt: String?
-            let replayRunID: Int64?
-        }
-        let jobs = detail.warmJobs.map {
-            WarmJob(
-                id: $0.id, target: $0.target, status: $0.status, httpStatus: $0.httpStatus, attempts: $0.attempts,
-                durationMs: $0.duration.map {
-                    Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15
-                },
-                error: $0.error, worker: $0.worker, scheduledAt: $0.scheduledAt.description,
-                finishedAt: $0.finishedAt?.description,
-                replayRunID: $0.replayRunID)
-        }
         if json {
-            try printJSON(
-                Detail(
-                    event: EventView(detail.record, withOutcomes: true), warmJobs: jobs,
-                    deadLetters: detail.deadLetters.map(DeadLetterView.init)))
+            try printJSON(EventDetailView(detail))
             return
         }
         let event = detail.record.event
@@ -181,14 +150,14 @@ struct EventsCommand: AsyncParsableCommand {
                 ).rendered)
         }
         emit("")
-        emit("WARM JOBS (\(jobs.count))")
-        if !jobs.isEmpty {
+        emit("WARM JOBS (\(detail.warmJobs.count))")
+        if !detail.warmJobs.isEmpty {
             emit(
                 Table(
                     ["TARGET", "STATUS", "HTTP", "ATTEMPTS", "TOOK", "WORKER", "SCHEDULED", "REPLAY"],
                     detail.warmJobs.map {
                         [
-                            $0.target, $0.status, Cell.optional($0.httpStatus), "\($0.attempts)",
+                            $0.target, $0.status.rawValue, Cell.optional($0.httpStatus), "\($0.attempts)",
                             Cell.duration($0.duration), $0.worker ?? "-",
                             $0.scheduledAt.description, $0.replayRunID.map { "run \($0)" } ?? "live",
                         ]

@@ -207,7 +207,7 @@ extension EventBrowserTests {
             let detail = try await EventBrowser(ledger: h.ledger).show(id: "e1")
             let job = try #require(detail.warmJobs.first)
             #expect(detail.warmJobs.count == 1)
-            #expect(job.target == "http://127.0.0.1:9/sessions?teacher=t1" && job.status == "failed")
+            #expect(job.target == "http://127.0.0.1:9/sessions?teacher=t1" && job.status == .failed)
             #expect(job.httpStatus == 503 && job.attempts == 3 && job.worker == "w1")
             #expect(try await EventBrowser(ledger: h.ledger).show(id: "e0").warmJobs.isEmpty)
         }

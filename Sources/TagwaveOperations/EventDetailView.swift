@@ -1,8 +1,7 @@
 import TagwaveLedger
-import TagwaveOperations
 
-/// `GET /api/events/:id`: the event with every outcome, the warm jobs it scheduled and its
-/// dead-letter history, in the shape `tagwave events show --json` prints.
+/// One event with every outcome, the warm jobs it scheduled and its dead-letter history: what
+/// `tagwave events show --json` prints and the admin server's `GET /api/events/:id` answers.
 public struct EventDetailView: Sendable, Hashable, Encodable {
     /// One warm job the event scheduled.
     public struct WarmJob: Sendable, Hashable, Encodable {
@@ -42,23 +41,15 @@ public struct EventDetailView: Sendable, Hashable, Encodable {
         event = EventView(detail.record, withOutcomes: true)
         warmJobs = detail.warmJobs.map {
             WarmJob(
-                id: $0.id, target: $0.target, status: $0.status, httpStatus: $0.httpStatus, attempts: $0.attempts,
-                durationMs: $0.duration.map(\.milliseconds), error: $0.error, worker: $0.worker,
+                id: $0.id ?? 0, target: $0.target, status: $0.status.rawValue, httpStatus: $0.httpStatus,
+                attempts: $0.attempts, durationMs: $0.duration.map(Self.milliseconds), error: $0.error, worker: $0.worker,
                 scheduledAt: $0.scheduledAt.description, finishedAt: $0.finishedAt?.description,
                 replayRunID: $0.replayRunID)
         }
         deadLetters = detail.deadLetters.map(DeadLetterView.init)
     }
-}
 
-extension Duration {
-    /// In milliseconds, fractional.
-    var milliseconds: Double {
-        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
-    }
-
-    /// In seconds, fractional.
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    static func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
     }
 }
