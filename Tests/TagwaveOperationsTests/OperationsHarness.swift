@@ -100,29 +100,13 @@ struct OperationsHarness {
         throw Timeout()
     }
 
-    /// Everything in Redis that a replay could change: every key with its type, value and TTL presence.
+    /// Everything in Redis, to compare before and after.
     func snapshot() async throws -> [String: String] {
-        var result: [String: String] = [:]
-        let keys = try await redis.send(RedisCommand("KEYS", "*")).array?.compactMap(\.string) ?? []
-        for key in keys {
-            let type = try await redis.send(RedisCommand("TYPE", RedisArgument(key))).string ?? ""
-            let value: RedisReply
-            switch type {
-            case "string": value = try await redis.send(RedisCommand("GET", RedisArgument(key)))
-            case "zset":
-                value = try await redis.send(RedisCommand("ZRANGE", RedisArgument(key), "0", "-1", "WITHSCORES"))
-            case "list": value = try await redis.send(RedisCommand("LRANGE", RedisArgument(key), "0", "-1"))
-            case "stream": value = try await redis.send(RedisCommand("XRANGE", RedisArgument(key), "-", "+"))
-            default: value = .null
-            }
-            result[key] = "\(type) \(value)"
-        }
-        result["(dbsize)"] = "\(try await redis.send(RedisCommand("DBSIZE")).int ?? -1)"
-        return result
+        try await redis.keyspaceSnapshot()
     }
 
-    /// The current version of `tag` (absent reads 0).
+    /// The current version of `tag` in the cache protocol (absent reads 0).
     func version(of tag: String) async throws -> Int64 {
-        try await redis.send(RedisCommand("GET", RedisArgument("tw:{\(tag)}:v"))).int ?? 0
+        try await redis.cacheTagVersion(tag)
     }
 }
