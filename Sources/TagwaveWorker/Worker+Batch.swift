@@ -213,15 +213,16 @@ extension Worker {
         if !overlap { try await commits.drain() }
     }
 
-    /// Resets the idle time of `ids` every third of the claim timeout (`XCLAIM … 0 … JUSTID`, which
-    /// counts no delivery) until cancelled.
+    /// Resets the idle time of `ids` every fifth of the claim timeout (`XCLAIM … 0 … JUSTID`, which
+    /// counts no delivery) until cancelled. Four beats may be late or lost before another worker's
+    /// `XAUTOCLAIM` could take the entries, which leaves room for a loaded host.
     private func keepClaimed(_ ids: [StreamID]) -> Task<Void, Never>? {
         guard !ids.isEmpty else { return nil }
         let command = RedisCommand(
             "XCLAIM",
             [RedisArgument(configuration.stream), RedisArgument(configuration.group), RedisArgument(configuration.consumer), 0]
                 + ids.map { RedisArgument($0.description) } + ["JUSTID"])
-        let interval = configuration.claimIdle / 3
+        let interval = configuration.claimIdle / 5
         return Task { [redis] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)

@@ -20,7 +20,7 @@ struct LedgerRetentionTests {
             }
             batch.events.append(sampleRecord(id: "recent", streamID: "1800000000000-0", at: recent))
             batch.deadLetters = [deadLetter("poison-open", "1700000000001-0", at: old), deadLetter("poison-fixed", "1700000000002-0", at: old)]
-            try await ledger.record(batch)
+            _ = try await ledger.record(batch)
             let fixed = try #require(try await ledger.deadLetters(status: .open).first { $0.eventID == "poison-fixed" }?.id)
             try await ledger.resolveDeadLetters(ids: [fixed], as: .retried, by: "ops", at: old)
 
