@@ -79,7 +79,7 @@ extension StreamEntry {
     /// Parses one `[id, [field, value, …]]` reply element (fields nil when the entry is gone).
     /// - Throws: ``RedisError`` when the reply has another shape.
     public static func parse(_ reply: RedisReply) throws -> StreamEntry {
-        guard let pair = reply.array, pair.count == 2, let idText = pair[0].string, let id = StreamID(idText) else {
+        guard let pair = reply.array, pair.count == 2, let idBytes = pair[0].bytes, let id = StreamID(utf8: idBytes) else {
             throw RedisError.unexpected(reply, expected: "a stream entry [id, fields]")
         }
         guard let flat = pair[1].array else { return StreamEntry(id: id, fields: nil) }

@@ -16,16 +16,41 @@ public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     /// Parses `1700000000000-3` (or `1700000000000`, sequence 0). Nil when malformed.
     public init?(_ text: String) {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 1 || parts.count == 2, let ms = UInt64(parts[0]) else { return nil }
-        let seq: UInt64
-        if parts.count == 2 {
-            guard let value = UInt64(parts[1]) else { return nil }
-            seq = value
-        } else {
-            seq = 0
+        var text = text
+        guard let id = text.withUTF8({ StreamID(utf8: $0) }) else { return nil }
+        self = id
+    }
+
+    /// Parses the UTF-8 bytes of an id, as Redis sends them. Nil when malformed.
+    public init?<Bytes: Collection<UInt8>>(utf8 bytes: Bytes) {
+        var milliseconds: UInt64 = 0
+        var sequence: UInt64 = 0
+        var inSequence = false
+        var digits = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: "-") {
+                guard !inSequence, digits > 0 else { return nil }
+                inSequence = true
+                digits = 0
+                continue
+            }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let digit = UInt64(byte &- UInt8(ascii: "0"))
+            if inSequence {
+                let (times, overflow) = sequence.multipliedReportingOverflow(by: 10)
+                let (sum, carry) = times.addingReportingOverflow(digit)
+                guard !overflow, !carry else { return nil }
+                sequence = sum
+            } else {
+                let (times, overflow) = milliseconds.multipliedReportingOverflow(by: 10)
+                let (sum, carry) = times.addingReportingOverflow(digit)
+                guard !overflow, !carry else { return nil }
+                milliseconds = sum
+            }
+            digits += 1
         }
-        self.init(milliseconds: ms, sequence: seq)
+        guard digits > 0 else { return nil }
+        self.init(milliseconds: milliseconds, sequence: sequence)
     }
 
     /// The id right after this one (for exclusive range starts).
@@ -33,7 +58,32 @@ public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible 
         sequence == .max ? StreamID(milliseconds: milliseconds + 1, sequence: 0) : StreamID(milliseconds: milliseconds, sequence: sequence + 1)
     }
 
-    public var description: String { "\(milliseconds)-\(sequence)" }
+    public var description: String {
+        // Formatted by hand: ids are formatted for every acknowledged entry and ledger row, and
+        // interpolation allocates twice per id.
+        String(unsafeUninitializedCapacity: 41) { buffer in
+            var count = Self.writeDecimal(milliseconds, into: buffer, at: 0)
+            buffer[count] = UInt8(ascii: "-")
+            count += 1
+            return Self.writeDecimal(sequence, into: buffer, at: count)
+        }
+    }
+
+    /// Writes `value` in decimal at `start`; returns the index after its last digit.
+    private static func writeDecimal(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        var remaining = value
+        for index in stride(from: start + digits - 1, through: start, by: -1) {
+            buffer[index] = UInt8(ascii: "0") + UInt8(remaining % 10)
+            remaining /= 10
+        }
+        return start + digits
+    }
 
     public static func < (lhs: StreamID, rhs: StreamID) -> Bool {
         (lhs.milliseconds, lhs.sequence) < (rhs.milliseconds, rhs.sequence)

@@ -38,6 +38,9 @@ struct RetrySchedule: Sendable {
     }
 
     /// The event is done (processed or dead-lettered): forget it.
+    /// True when no event waits for a retry.
+    var isEmpty: Bool { pending.isEmpty }
+
     mutating func finished(_ streamID: String) -> Pending? {
         pending.removeValue(forKey: streamID)
     }

@@ -10,6 +10,7 @@ extension Worker {
     /// An event that passed decoding, rules and handlers, waiting for the batch's invalidation and commit.
     private struct Handled {
         var entry: StreamEntry
+        var streamID: String
         var event: Event
         var eventID: String
         var attempts: Int
@@ -39,7 +40,8 @@ extension Worker {
         var duplicates = 0
         var retried = 0
 
-        var decoded: [(entry: StreamEntry, attempts: Int, event: Event, values: [JSONScalar?], eventID: String)] = []
+        var decoded: [(entry: StreamEntry, streamID: String, attempts: Int, event: Event, values: [JSONScalar?], eventID: String)] = []
+        decoded.reserveCapacity(batch.count)
         for (entry, attempts) in batch {
             guard let fields = entry.fields else {
                 // Deleted or trimmed while pending: recorded as lost, never retried.
@@ -51,7 +53,8 @@ extension Worker {
                 let result = try Event.decode(
                     fields: fields.map { (name: $0.name, value: $0.value) }, maxPayloadBytes: configuration.maxPayloadBytes,
                     extractingWith: { self.rules.templates(for: $0)?.scanner })
-                decoded.append((entry, attempts, result.event, result.values, result.event.id ?? entry.id.description))
+                let streamID = entry.id.description
+                decoded.append((entry, streamID, attempts, result.event, result.values, result.event.id ?? streamID))
             } catch {
                 deadLetters.append(deadLetter(entry, eventID: entry.id.description, type: nil, code: error.code, reason: error.description, attempts: attempts, retries: &retries))
                 acknowledge.append(entry.id)
@@ -71,11 +74,12 @@ extension Worker {
             if !recorded.insert(item.eventID).inserted {
                 duplicates += 1
                 acknowledge.append(item.entry.id)
-                _ = retries.finished(item.entry.id.description)
+                _ = retries.finished(item.streamID)
                 continue
             }
             let started = LedgerTimestamp.now()
-            let context = HandlerContext(streamID: item.entry.id.description, attempt: item.attempts)
+            let eventHandlers = needsLookup ? handlers(for: item.event.type) : []
+            let context = eventHandlers.isEmpty ? nil : HandlerContext(streamID: item.streamID, attempt: item.attempts)
             var outcomes: [LedgerHandlerOutcome] = []
             var tags: [String] = []
             var warm: [String] = []
@@ -91,7 +95,8 @@ extension Worker {
                 }
             }
             var failure: (permanent: Bool, handler: String, error: String)?
-            for (name, handler) in handlers(for: item.event.type) {
+            for (name, handler) in eventHandlers {
+                guard let context else { break }
                 let handlerStarted = ContinuousClock.now
                 let handlerStartedAt = LedgerTimestamp.now()
                 do {
@@ -118,7 +123,7 @@ extension Worker {
                     acknowledge.append(item.entry.id)
                 } else {
                     retries.failed(
-                        item.entry.id.description, attempts: item.attempts, error: failure.error, now: Self.monotonicNow(),
+                        item.streamID, attempts: item.attempts, error: failure.error, now: Self.monotonicNow(),
                         wallClock: LedgerTimestamp.now().millisecondsSinceEpoch, jitter: Double.random(in: 0..<1))
                     retried += 1
                     logger.debug("handler failed; retrying later", metadata: [
@@ -127,11 +132,12 @@ extension Worker {
                 }
                 continue
             }
-            let requested = context.requested
-            tags += requested.tags
-            warm += requested.warm
+            if let requested = context?.requested {
+                tags += requested.tags
+                warm += requested.warm
+            }
             handled.append(Handled(
-                entry: item.entry, event: item.event, eventID: item.eventID, attempts: item.attempts, tags: tags, warm: warm,
+                entry: item.entry, streamID: item.streamID, event: item.event, eventID: item.eventID, attempts: item.attempts, tags: tags, warm: warm,
                 outcomes: outcomes, started: started))
         }
 
@@ -158,7 +164,7 @@ extension Worker {
             }
             records.append(LedgerEventRecord(
                 event: LedgerEvent(
-                    eventID: item.eventID, stream: configuration.stream, streamID: item.entry.id.description, type: item.event.type,
+                    eventID: item.eventID, stream: configuration.stream, streamID: item.streamID, type: item.event.type,
                     source: item.event.source,
                     occurredAt: item.event.occurredAt.map { LedgerTimestamp(millisecondsSinceEpoch: $0.millisecondsSinceEpoch) } ?? receivedAt,
                     receivedAt: receivedAt, payload: String(decoding: item.event.payload, as: UTF8.self),
@@ -175,7 +181,7 @@ extension Worker {
             stream: configuration.stream, group: configuration.group, consumer: configuration.consumer,
             lastDeliveredID: last?.description, lastAckedID: lastAcked?.description, updatedAt: finishedAt)
         let ledgerBatch = LedgerBatch(events: records, deadLetters: deadLetters, offsets: [offset])
-        for item in handled { _ = retries.finished(item.entry.id.description) }
+        if !retries.isEmpty { for item in handled { _ = retries.finished(item.streamID) } }
         let warmJobs = handled.filter { !$0.warm.isEmpty }.map { (targets: $0.warm, eventID: $0.eventID) }
         let debugLines = logger.logLevel <= .debug
             ? handled.map { ($0.eventID, $0.event.type, $0.tags.joined(separator: ","), $0.event.traceparent ?? "-") } : []
