@@ -87,12 +87,12 @@ extension Ledger {
         try await withDatabase { [path] database in
             let select = try database.cachedStatement(
                 """
-                SELECT t.invalidated_at_ms, t.entries_removed, o.handler, o.worker, o.replay_run_id,
-                    \(LedgerReader.eventColumns)
+                SELECT t.invalidated_at_ms, t.entries_removed, coalesce(o.handler, e.invalidation_handler),
+                    coalesce(o.worker, e.worker), o.replay_run_id, \(LedgerReader.eventColumns)
                 FROM (\(LedgerTagIndex.invalidationsOfTag)) t
-                JOIN handler_outcomes o ON o.id = t.outcome_id
                 JOIN events e ON e.seq = t.event_seq
-                ORDER BY t.invalidated_at_ms DESC, t.outcome_id DESC
+                LEFT JOIN handler_outcomes o ON o.id = t.outcome_id
+                ORDER BY t.invalidated_at_ms DESC, t.event_seq DESC, t.outcome_id DESC
                 LIMIT ?4
                 """
             )
@@ -278,7 +278,42 @@ struct LedgerReader {
                 )
             )
         }
+        if let kept = try invalidationKeptOnEvent(eventSeq, in: database) {
+            // It was recorded with the event, before any replay's outcomes.
+            let position = outcomes.firstIndex { $0.replayRunID != nil } ?? outcomes.endIndex
+            outcomes.insert(kept, at: position)
+        }
         return outcomes
+    }
+
+    /// The invalidation outcome kept on the event row itself (migration 0002), if any.
+    private func invalidationKeptOnEvent(_ eventSeq: Int64, in database: SQLiteDatabase) throws -> LedgerHandlerOutcome? {
+        let select = try database.cachedStatement(
+            """
+            SELECT invalidation_handler, attempts, entries_removed, invalidation_duration_us, worker,
+                invalidation_started_at_ms, processed_at_ms, invalidation_tags
+            FROM events WHERE seq = ? AND invalidation_handler IS NOT NULL
+            """
+        )
+        try select.bind(eventSeq, at: 1)
+        defer { try? select.reset() }
+        guard try select.step() == .row else { return nil }
+        let handler = select.string(at: 0) ?? ""
+        let finishedAt = LedgerTimestamp(millisecondsSinceEpoch: select.optionalInt64(at: 6) ?? 0)
+        return LedgerHandlerOutcome(
+            handler: handler,
+            kind: .invalidate,
+            status: .succeeded,
+            attempts: select.int(at: 1),
+            entriesRemoved: select.optionalInt64(at: 2).map(Int.init),
+            duration: select.optionalInt64(at: 3).map { Duration.microseconds($0) },
+            worker: select.string(at: 4) ?? "",
+            startedAt: select.optionalInt64(at: 5).map(LedgerTimestamp.init(millisecondsSinceEpoch:)) ?? finishedAt,
+            finishedAt: finishedAt,
+            invalidatedTags: try select.string(at: 7).map {
+                try decoded(JSONText.decodeTags($0), "the tags of event \(eventSeq)'s invalidation (\(handler))")
+            } ?? []
+        )
     }
 
     func deadLetter(from row: SQLiteStatement) throws -> LedgerDeadLetter {

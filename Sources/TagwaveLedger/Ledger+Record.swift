@@ -91,17 +91,22 @@ struct LedgerWriter {
         into commit: inout LedgerCommit
     ) throws {
         let event = record.event
-        try bind(event, to: insert)
+        // A live, successful invalidation outcome is kept on the event row (migration 0002).
+        let kept = record.outcomes.lastIndex { Self.keepsOnEventRow($0, of: event) }
+        try bind(event, invalidation: kept.map { record.outcomes[$0] }, to: insert)
         try insert.execute()
         let eventSeq: Int64
-        var outcomes = record.outcomes[...]
+        var outcomes = record.outcomes
         if database.changes == 1 {
             eventSeq = database.lastInsertRowID
             commit.newEventIDs.append(event.eventID)
+            if let kept {
+                try writeTags(of: outcomes.remove(at: kept), outcomeID: -eventSeq, eventSeq: eventSeq)
+            }
         } else {
             commit.alreadyRecordedEventIDs.append(event.eventID)
             guard record.outcomes.contains(where: { $0.replayRunID != nil }) else { return }
-            outcomes = ArraySlice(record.outcomes.filter { $0.replayRunID != nil })
+            outcomes = record.outcomes.filter { $0.replayRunID != nil }
             eventSeq = try existingSeq(of: event.eventID)
         }
         guard !outcomes.isEmpty else { return }
@@ -109,19 +114,32 @@ struct LedgerWriter {
         for outcome in outcomes {
             try bind(outcome, eventSeq: eventSeq, to: insertOutcome)
             try insertOutcome.execute()
-            guard !outcome.invalidatedTags.isEmpty else { continue }
-            let outcomeID = database.lastInsertRowID
-            let insertTag = try statement(\.insertTag, Self.insertTag)
-            try insertTag.bind(outcome.finishedAt.millisecondsSinceEpoch, at: 2)
-            try insertTag.bind(outcomeID, at: 3)
-            try insertTag.bind(eventSeq, at: 4)
-            let tags = outcome.invalidatedTags
-            for (index, tag) in tags.enumerated() where !tags[..<index].contains(where: { $0.tag == tag.tag }) {
-                try insertTag.bind(tag.tag, at: 1)
-                try insertTag.bind(tag.entriesRemoved, at: 5)
-                try insertTag.execute()
-                tagLogRowsWritten += 1
-            }
+            try writeTags(of: outcome, outcomeID: database.lastInsertRowID, eventSeq: eventSeq)
+        }
+    }
+
+    /// Whether `outcome` is kept in the event row's `invalidation_*` columns rather than a
+    /// `handler_outcomes` row: a live delivery's successful invalidation whose attempts, worker,
+    /// entries removed and finish time are the event's own, so nothing of it is lost.
+    static func keepsOnEventRow(_ outcome: LedgerHandlerOutcome, of event: LedgerEvent) -> Bool {
+        outcome.kind == .invalidate && outcome.status == .succeeded && outcome.replayRunID == nil && outcome.error == nil
+            && outcome.attempts == event.attempts && outcome.worker == event.worker
+            && outcome.entriesRemoved == event.entriesRemoved && outcome.finishedAt == event.processedAt
+    }
+
+    /// Appends the outcome's distinct tags to the tag log.
+    private mutating func writeTags(of outcome: LedgerHandlerOutcome, outcomeID: Int64, eventSeq: Int64) throws {
+        guard !outcome.invalidatedTags.isEmpty else { return }
+        let insertTag = try statement(\.insertTag, Self.insertTag)
+        try insertTag.bind(outcome.finishedAt.millisecondsSinceEpoch, at: 2)
+        try insertTag.bind(outcomeID, at: 3)
+        try insertTag.bind(eventSeq, at: 4)
+        let tags = outcome.invalidatedTags
+        for (index, tag) in tags.enumerated() where !tags[..<index].contains(where: { $0.tag == tag.tag }) {
+            try insertTag.bind(tag.tag, at: 1)
+            try insertTag.bind(tag.entriesRemoved, at: 5)
+            try insertTag.execute()
+            tagLogRowsWritten += 1
         }
     }
 
@@ -164,12 +182,13 @@ struct LedgerWriter {
         INSERT INTO events (
             event_id, stream, stream_id, stream_ms, stream_seq, type, source, occurred_at_ms, received_at_ms,
             payload, metadata, traceparent, status, attempts, worker, processed_at_ms, duration_us,
-            entries_removed, error
-        ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+            entries_removed, error, invalidation_handler, invalidation_started_at_ms, invalidation_duration_us,
+            invalidation_tags
+        ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)
         ON CONFLICT (event_id) DO NOTHING
         """
 
-    private func bind(_ event: LedgerEvent, to statement: SQLiteStatement) throws {
+    private func bind(_ event: LedgerEvent, invalidation: LedgerHandlerOutcome?, to statement: SQLiteStatement) throws {
         let position = try position(event.streamID, of: "event \(event.eventID)")
         try statement.bind(event.eventID, at: 1)
         try statement.bind(event.stream, at: 2)
@@ -190,6 +209,10 @@ struct LedgerWriter {
         try statement.bind(event.duration?.wholeMicroseconds, at: 17)
         try statement.bind(event.entriesRemoved, at: 18)
         try statement.bind(event.error, at: 19)
+        try statement.bind(invalidation?.handler, at: 20)
+        try statement.bind(invalidation?.startedAt.millisecondsSinceEpoch, at: 21)
+        try statement.bind(invalidation?.duration?.wholeMicroseconds, at: 22)
+        try statement.bind(invalidation.flatMap { $0.invalidatedTags.isEmpty ? nil : JSONText.tags($0.invalidatedTags) }, at: 23)
     }
 
     private static let insertOutcome = """

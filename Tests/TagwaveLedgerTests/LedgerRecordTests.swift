@@ -31,8 +31,37 @@ struct LedgerRecordTests {
             #expect(commit2.alreadyRecordedEventIDs == ["evt-1"])
             #expect(try await ledger.event(id: "evt-1") == first)
             #expect(try rowCount(ledger.path, "SELECT count(*) FROM events") == 1)
-            #expect(try rowCount(ledger.path, "SELECT count(*) FROM handler_outcomes") == 1)
+            #expect(try rowCount(ledger.path, "SELECT count(*) FROM events WHERE invalidation_handler IS NOT NULL") == 1)
             #expect(try await ledger.eventsTouching(tag: "teacher:999").isEmpty)
+        }
+    }
+
+    @Test func aLiveInvalidationIsKeptOnTheEventRowAndEveryOtherOutcomeInItsOwnRow() async throws {
+        try await withLedger { ledger, _ in
+            // The worker's usual record: one successful invalidation, nothing else.
+            let usual = sampleRecord(id: "usual", streamID: "1700000000000-1")
+            // A closure ran before the invalidation, and the invalidation took a retry the event does not show.
+            var mixed = sampleRecord(id: "mixed", streamID: "1700000000000-2", tags: ["teacher:7"])
+            mixed.outcomes.insert(
+                LedgerHandlerOutcome(
+                    handler: "notify", kind: .closure, status: .succeeded, duration: .microseconds(80), worker: "worker-a",
+                    startedAt: mixed.event.occurredAt, finishedAt: mixed.event.occurredAt),
+                at: 0)
+            var differs = sampleRecord(id: "differs", streamID: "1700000000000-3")
+            differs.outcomes[0].attempts = 2
+
+            _ = try await ledger.record(LedgerBatch(events: [usual, mixed, differs]))
+
+            #expect(try await ledger.event(id: "usual") == usual)
+            #expect(try await ledger.event(id: "mixed") == mixed)
+            #expect(try await ledger.event(id: "differs") == differs)
+            // One handler_outcomes row each for the closure and for the invalidation that differs from its event.
+            #expect(try rowCount(ledger.path, "SELECT count(*) FROM handler_outcomes") == 2)
+            #expect(try rowCount(ledger.path, "SELECT count(*) FROM events WHERE invalidation_handler IS NOT NULL") == 2)
+            let touches = try await ledger.eventsTouching(tag: "teacher:123")
+            #expect(Set(touches.map(\.event.eventID)) == ["usual", "differs"])
+            #expect(touches.allSatisfy { $0.handler == "session.created#0" && $0.worker == "worker-a" })
+            #expect(try rowCount(ledger.path, "SELECT count(*) FROM tag_invalidations_by_handler WHERE handler = 'session.created#0'") == 5)
         }
     }
 

@@ -42,6 +42,16 @@ struct LedgerTagIndexTests {
         }
     }
 
+    @Test func eventsOfOneBatchInvalidatingOneTagAtOneInstantStayDistinctThroughCompaction() async throws {
+        try await withLedger { ledger, _ in
+            // A batch's outcomes share one finish time: their rows differ only by event.
+            let events = (0..<3).map { sampleRecord(id: "e\($0)", streamID: "1700000000000-\($0)", tags: ["school:7"]) }
+            _ = try await ledger.record(LedgerBatch(events: events))
+            #expect(try await ledger.compactTagIndex() == 3)
+            #expect(try await ledger.eventsTouching(tag: "school:7").map(\.event.eventID) == ["e2", "e1", "e0"])
+        }
+    }
+
     @Test func recordingCompactsTheLogPastTheThreshold() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("ledger.sqlite").path
