@@ -180,27 +180,38 @@ struct CLIFixture {
         )
     }
 
+    /// What the worker `w1` wrote to standard error (its log).
+    var workerLog: String {
+        (try? String(contentsOfFile: directory.appendingPathComponent("worker-w1.err").path, encoding: .utf8)) ?? ""
+    }
+
     /// Waits until the ledger holds `processed` processed events and `deadLetters` open dead letters.
     func waitUntilRecorded(
         processed: Int, deadLetters: Int = 0, worker: ChildProcess? = nil, timeout: Duration = .seconds(60)
     ) async throws {
         let deadline = ContinuousClock.now + timeout
+        var seen = "nothing read yet"
         while ContinuousClock.now < deadline {
-            if let counts = try? await withLedger({ ledger in
-                (
-                    try await ledger.countEvents(matching: LedgerEventSelection(statuses: [.processed])),
-                    try await ledger.deadLetters(matching: LedgerDeadLetterFilter(limit: 10_000)).count
-                )
-            }), counts.0 >= processed, counts.1 >= deadLetters {
-                return
+            do {
+                let counts = try await withLedger { ledger in
+                    (
+                        try await ledger.countEvents(matching: LedgerEventSelection(statuses: [.processed])),
+                        try await ledger.deadLetters(matching: LedgerDeadLetterFilter(limit: 10_000)).count
+                    )
+                }
+                if counts.0 >= processed, counts.1 >= deadLetters { return }
+                seen = "\(counts.0) processed, \(counts.1) dead letters"
+            } catch {
+                seen = "\(error)"  // the worker may not have created the ledger yet
             }
             if let worker, !worker.isRunning {
-                Issue.record("the worker exited: \(worker.output.suffix(2000))")
+                Issue.record("the worker exited: \(worker.output.suffix(2000))\n\(String(workerLog.suffix(4000)))")
                 return
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        Issue.record("the ledger did not get \(processed) processed events and \(deadLetters) dead letters in time")
+        let log = String(workerLog.suffix(4000))
+        Issue.record("the ledger did not get \(processed) processed events and \(deadLetters) dead letters in time; last seen: \(seen)\nworker log:\n\(log)")
     }
 
     /// Runs `body` with the fixture's ledger, opened read-only style (never created).
