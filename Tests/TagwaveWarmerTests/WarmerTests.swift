@@ -89,8 +89,9 @@ struct WarmerTests {
         try await WarmerHarness.with { h in
             let redis2 = WarmerHarness.client(h.server)
             let rule = try sessionRule(warm: [h.url("/sessions?teacher={teacherId}")])
-            let warmer1 = h.warmer(owner: "w1", delay: .seconds(4))
-            let warmer2 = h.warmer(owner: "w2", redis: redis2, delay: .seconds(4))
+            // The window must outlast processing all 200 events, also on a loaded 2-core CI host.
+            let warmer1 = h.warmer(owner: "w1", delay: .seconds(6))
+            let warmer2 = h.warmer(owner: "w2", redis: redis2, delay: .seconds(6))
             let worker1 = h.worker(consumer: "w1", rules: [rule], warmer: warmer1, batchSize: 10)
             let worker2 = h.worker(consumer: "w2", redis: redis2, rules: [rule], warmer: warmer2, batchSize: 10)
             try await h.running([warmer1, warmer2, worker1, worker2]) {
@@ -123,7 +124,8 @@ struct WarmerTests {
         try await WarmerHarness.with { h in
             let cache = h.cache
             let computed = Atomic<Int>(0)
-            let warmer = h.warmer(delay: .seconds(1))
+            // A generous timeout: one attempt is asserted, and a loaded host must not turn it into two.
+            let warmer = h.warmer(delay: .seconds(1), timeout: .seconds(10))
             warmer.register(name: "teacher-sessions") { target in
                 let teacher = String(target.dropFirst("teacher-sessions:".count))
                 _ = try await cache.getOrSet("sessions:teacher:\(teacher)", tags: ["teacher:\(teacher)"], ttl: 60) {
