@@ -1,0 +1,254 @@
+import Logging
+import Synchronization
+
+/// A client for a Redis Cluster: routes each command to the node serving its key's slot, follows
+/// `MOVED` and `ASK` redirections, and keeps one ``RedisClient`` pool per node.
+///
+/// The slot map is read with `CLUSTER SLOTS` from the seeds at the first command and again after a
+/// `MOVED` (the cluster's slots moved: a resharding or a failover) or a node that cannot be reached.
+/// `ASK` (a slot being migrated) is followed for that one command, with `ASKING` first, and does not
+/// change the map.
+///
+/// ```swift
+/// let cluster = RedisClusterClient(seeds: [try RedisConfiguration(url: "redis://10.0.0.1:7000")], logger: logger)
+/// try await cluster.send(RedisCommand("SET", "{teacher:1}:version", "3"))
+/// ```
+/// Commands of one ``pipeline(_:)`` may name keys of different slots: they are grouped per node, sent
+/// as one pipeline per node, and their replies returned in the order given. A single command must keep
+/// its own keys in one slot (use hash tags), as Redis Cluster requires.
+public final class RedisClusterClient: Sendable {
+    /// How many redirections one command follows before it fails (a cluster in the middle of a
+    /// resharding redirects once or twice).
+    public static let maximumRedirections = 5
+
+    private let seeds: [RedisConfiguration]
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let redirectionCount = Atomic<Int>(0)
+
+    private struct State {
+        /// Per slot, the address (`host:port`) of the primary serving it; empty until the map is read.
+        var owners: [String] = []
+        var nodes: [String: RedisClient] = [:]
+        var shutDown = false
+    }
+
+    /// `MOVED` and `ASK` redirections followed so far (for metrics, and for tests that reshard).
+    public var redirections: Int { redirectionCount.load(ordering: .relaxed) }
+
+    /// A client for the cluster that `seeds` belong to. Nothing connects until the first command.
+    ///
+    /// - Parameters:
+    ///   - seeds: one or more nodes of the cluster; their other settings (credentials, timeouts, pool
+    ///     size) are used for every node. Cluster nodes have only database 0.
+    ///   - logger: where topology changes and node failures are reported.
+    public init(seeds: [RedisConfiguration], logger: Logger) {
+        precondition(!seeds.isEmpty, "a cluster client needs at least one seed node")
+        self.seeds = seeds
+        self.logger = logger
+    }
+
+    /// Closes every node's connections. Commands after this throw ``RedisError/Code/shutDown``.
+    public func shutdown() async {
+        let nodes = state.withLock { state in
+            state.shutDown = true
+            defer { state.nodes.removeAll() }
+            return Array(state.nodes.values)
+        }
+        for node in nodes { await node.shutdown() }
+    }
+
+    // MARK: Commands
+
+    /// Sends one command to the node serving its key and returns the reply.
+    ///
+    /// - Parameter blockingFor: for blocking commands, how long the server may hold the reply.
+    /// - Throws: ``RedisError``: the server's error text, a connection problem, or
+    ///   ``RedisError/Code/unavailable`` when the cluster keeps redirecting.
+    @discardableResult
+    public func send(_ command: RedisCommand, blockingFor: Duration? = nil) async throws -> RedisReply {
+        let slot = command.routingKey.map(ClusterSlot.of)
+        var target = try await address(forSlot: slot)
+        var asking = false
+        for _ in 0...Self.maximumRedirections {
+            do {
+                let node = try client(for: target)
+                return try await node.withConnection { [asking] connection in
+                    if asking { try connection.send(RedisCommand("ASKING")) }
+                    return try connection.send(command, blockingFor: blockingFor)
+                }
+            } catch let error as RedisError {
+                if let redirection = Redirection(error.serverMessage) {
+                    redirectionCount.add(1, ordering: .relaxed)
+                    if redirection.moved { try await refreshSlots(after: "MOVED \(redirection.slot) \(redirection.address)") }
+                    target = redirection.address
+                    asking = !redirection.moved
+                    continue
+                }
+                if error.isConnectionProblem, error.code != .timeout {
+                    // The node may be gone (failover): read the map again so the next call goes to its successor.
+                    try? await refreshSlots(after: "\(target) failed: \(error)")
+                }
+                throw error
+            }
+        }
+        throw RedisError(
+            .unavailable,
+            "the cluster redirected \(command.name) more than \(Self.maximumRedirections) times: "
+                + "it may be resharding; retry, and check `redis-cli --cluster check`")
+    }
+
+    /// Sends commands, grouped into one pipeline per node, and returns their replies in the order given.
+    ///
+    /// Error replies are returned in their place, as ``RedisClient/pipeline(_:)`` does; a command the
+    /// cluster redirects is sent again where it belongs.
+    /// - Throws: ``RedisError`` for connection problems only.
+    public func pipeline(_ commands: [RedisCommand]) async throws -> [RedisReply] {
+        guard !commands.isEmpty else { return [] }
+        var byNode: [String: [Int]] = [:]
+        for (index, command) in commands.enumerated() {
+            let address = try await address(forSlot: command.routingKey.map(ClusterSlot.of))
+            byNode[address, default: []].append(index)
+        }
+        var replies = [RedisReply](repeating: .null, count: commands.count)
+        try await withThrowingTaskGroup(of: [(Int, RedisReply)].self) { group in
+            for (address, indices) in byNode {
+                let node = try client(for: address)
+                group.addTask {
+                    let answers = try await node.pipeline(indices.map { commands[$0] })
+                    return Array(zip(indices, answers))
+                }
+            }
+            for try await answered in group {
+                for (index, reply) in answered { replies[index] = reply }
+            }
+        }
+        for index in replies.indices where Redirection(replies[index].errorMessage) != nil {
+            do {
+                replies[index] = try await send(commands[index])
+            } catch let error as RedisError where error.code == .server {
+                replies[index] = .error(error.serverMessage ?? error.message)
+            }
+        }
+        return replies
+    }
+
+    /// Runs a Lua script by `EVALSHA` on the node serving its keys (all in one slot), loading it on `NOSCRIPT`.
+    /// - Throws: ``RedisError`` with the script's error text.
+    @discardableResult
+    public func eval(_ script: RedisScript, keys: [RedisArgument] = [], arguments: [RedisArgument] = []) async throws -> RedisReply {
+        try await send(.evalsha(script, keys: keys, arguments: arguments))
+    }
+
+    /// A client for every primary of the cluster, by address, e.g. to send a command to each
+    /// (`SCRIPT LOAD`, `INFO`).
+    public func primaries() async throws -> [String: RedisClient] {
+        _ = try await address(forSlot: nil)
+        let addresses = Set(state.withLock { $0.owners })
+        var clients: [String: RedisClient] = [:]
+        for address in addresses where !address.isEmpty { clients[address] = try client(for: address) }
+        return clients
+    }
+
+    /// The address (`host:port`) of the primary serving `slot` now, per the client's map.
+    public func owner(ofSlot slot: Int) async throws -> String {
+        try await address(forSlot: slot)
+    }
+
+    // MARK: Topology
+
+    private func address(forSlot slot: Int?) async throws -> String {
+        if let known = try knownAddress(forSlot: slot) { return known }
+        try await refreshSlots(after: nil)
+        if let known = try knownAddress(forSlot: slot) { return known }
+        throw RedisError(
+            .unavailable,
+            "no node of the cluster serves slot \(slot ?? 0): the cluster is incomplete; run `redis-cli --cluster check`"
+                + " on \(seeds[0].address) and fix the uncovered slots")
+    }
+
+    private func knownAddress(forSlot slot: Int?) throws -> String? {
+        try state.withLock { state in
+            if state.shutDown { throw RedisError(.shutDown, "the Redis client was shut down") }
+            guard !state.owners.isEmpty else { return nil }
+            if let slot { return state.owners[slot].isEmpty ? nil : state.owners[slot] }
+            return state.owners.first { !$0.isEmpty }
+        }
+    }
+
+    /// Reads the slot map (`CLUSTER SLOTS`) from a node already known, else from the seeds.
+    private func refreshSlots(after reason: String?) async throws {
+        let candidates = Set(state.withLock { $0.owners.filter { !$0.isEmpty } }).sorted() + seeds.map(\.address)
+        var failures: [String] = []
+        for address in candidates {
+            do {
+                let reply = try await client(for: address).send(RedisCommand("CLUSTER", "SLOTS"))
+                let owners = try Self.owners(from: reply)
+                let changed = state.withLock { state in
+                    defer { state.owners = owners }
+                    return state.owners != owners
+                }
+                if changed, let reason {
+                    logger.notice("cluster slot map read again", metadata: ["redis.cluster.reason": "\(reason)"])
+                }
+                return
+            } catch let error as RedisError {
+                failures.append("\(address): \(error)")
+            }
+        }
+        throw RedisError(
+            .unavailable,
+            "cannot read the cluster's slot map from any node (\(failures.joined(separator: "; "))): "
+                + "is the cluster up? set the seeds to reachable nodes")
+    }
+
+    /// Per slot the `host:port` of its primary, from a `CLUSTER SLOTS` reply.
+    static func owners(from reply: RedisReply) throws -> [String] {
+        guard let ranges = reply.array else { throw RedisError.unexpected(reply, expected: "CLUSTER SLOTS ranges") }
+        var owners = [String](repeating: "", count: ClusterSlot.count)
+        for range in ranges {
+            guard let parts = range.array, parts.count >= 3, let first = parts[0].int, let last = parts[1].int,
+                let primary = parts[2].array, primary.count >= 2, let host = primary[0].string, let port = primary[1].int,
+                first >= 0, last < ClusterSlot.count, first <= last
+            else { throw RedisError.unexpected(range, expected: "[first slot, last slot, [host, port, id], …]") }
+            let address = "\(host):\(port)"
+            for slot in Int(first)...Int(last) { owners[slot] = address }
+        }
+        return owners
+    }
+
+    private func client(for address: String) throws -> RedisClient {
+        try state.withLock { state in
+            if state.shutDown { throw RedisError(.shutDown, "the Redis client was shut down") }
+            if let client = state.nodes[address] { return client }
+            guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+                throw RedisError(.unexpectedReply, "the cluster named a node address \(address) that is not host:port")
+            }
+            var configuration = seeds[0]
+            configuration.host = String(address[..<colon])
+            configuration.port = port
+            configuration.database = 0
+            var logger = logger
+            logger[metadataKey: "redis.cluster.node"] = "\(address)"
+            let client = RedisClient(configuration: configuration, logger: logger)
+            state.nodes[address] = client
+            return client
+        }
+    }
+}
+
+/// A `MOVED slot host:port` or `ASK slot host:port` error reply.
+struct Redirection: Equatable {
+    var moved: Bool
+    var slot: Int
+    var address: String
+
+    init?(_ serverMessage: String?) {
+        guard let serverMessage else { return nil }
+        let parts = serverMessage.split(separator: " ")
+        guard parts.count == 3, parts[0] == "MOVED" || parts[0] == "ASK", let slot = Int(parts[1]) else { return nil }
+        moved = parts[0] == "MOVED"
+        self.slot = slot
+        address = String(parts[2])
+    }
+}
