@@ -133,12 +133,19 @@ public final class RedisClient: Sendable {
         case .shutDown: throw RedisError(.shutDown, "the Redis client was shut down")
         case .wait:
             return try await withCheckedThrowingContinuation { continuation in
-                let index: Int? = pool.withLock { state in
-                    if let index = state.idle.popLast() { return index }
+                // Checked again under the lock: a shutdown between the two locks has already
+                // resumed the waiters it saw, and would never resume this one.
+                let lease: Lease = pool.withLock { state in
+                    if state.shutDown { return .shutDown }
+                    if let index = state.idle.popLast() { return .ready(index) }
                     state.waiters.append(continuation)
-                    return nil
+                    return .wait
                 }
-                if let index { continuation.resume(returning: index) }
+                switch lease {
+                case .ready(let index): continuation.resume(returning: index)
+                case .shutDown: continuation.resume(throwing: RedisError(.shutDown, "the Redis client was shut down"))
+                case .wait: break
+                }
             }
         }
     }
