@@ -22,31 +22,26 @@ public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     /// Parses the UTF-8 bytes of an id, as Redis sends them. Nil when malformed.
+    ///
+    /// (The ledger's `StreamPosition` parses the same text into SQLite's signed integers: the ledger
+    /// does not link the Redis client, so each module keeps its own dozen lines.)
     public init?<Bytes: Collection<UInt8>>(utf8 bytes: Bytes) {
         var milliseconds: UInt64 = 0
         var sequence: UInt64 = 0
-        var inSequence = false
         var digits = 0
+        var seenDash = false
         for byte in bytes {
             if byte == UInt8(ascii: "-") {
-                guard !inSequence, digits > 0 else { return nil }
-                inSequence = true
+                guard !seenDash, digits > 0 else { return nil }
+                seenDash = true
                 digits = 0
                 continue
             }
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            let digit = UInt64(byte &- UInt8(ascii: "0"))
-            if inSequence {
-                let (times, overflow) = sequence.multipliedReportingOverflow(by: 10)
-                let (sum, carry) = times.addingReportingOverflow(digit)
-                guard !overflow, !carry else { return nil }
-                sequence = sum
-            } else {
-                let (times, overflow) = milliseconds.multipliedReportingOverflow(by: 10)
-                let (sum, carry) = times.addingReportingOverflow(digit)
-                guard !overflow, !carry else { return nil }
-                milliseconds = sum
-            }
+            let (shifted, overflowA) = (seenDash ? sequence : milliseconds).multipliedReportingOverflow(by: 10)
+            let (value, overflowB) = shifted.addingReportingOverflow(UInt64(byte &- UInt8(ascii: "0")))
+            guard !overflowA, !overflowB else { return nil }
+            if seenDash { sequence = value } else { milliseconds = value }
             digits += 1
         }
         guard digits > 0 else { return nil }

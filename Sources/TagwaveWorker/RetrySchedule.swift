@@ -37,10 +37,10 @@ struct RetrySchedule: Sendable {
         pending.filter { $0.value.dueAt <= now }.sorted { $0.value.dueAt < $1.value.dueAt }.prefix(limit).map(\.key)
     }
 
-    /// The event is done (processed or dead-lettered): forget it.
     /// True when no event waits for a retry.
     var isEmpty: Bool { pending.isEmpty }
 
+    /// The event is done (processed or dead-lettered): forget it.
     mutating func finished(_ streamID: String) -> Pending? {
         pending.removeValue(forKey: streamID)
     }

@@ -57,25 +57,25 @@ public final class RedisCluster: Sendable {
     @discardableResult
     public func withNode<T>(_ index: Int, _ body: (RedisClient) async throws -> T) async throws -> T {
         let client = nodes[index].client()
-        do {
-            let result = try await body(client)
-            await client.shutdown()
-            return result
-        } catch {
-            await client.shutdown()
-            throw error
-        }
+        return try await Self.using(client, body, then: { await $0.shutdown() })
     }
 
     /// Runs `body` with a cluster client seeded with the first node, and shuts the client down after.
     public func withClient<T>(_ body: (RedisClusterClient) async throws -> T) async throws -> T {
         let client = RedisClusterClient(seeds: [nodes[0].configuration()], logger: Logger(label: "test.redis.cluster"))
+        return try await Self.using(client, body, then: { await $0.shutdown() })
+    }
+
+    /// Runs `body` with `client`, then `shutdown`, whether `body` returns or throws.
+    private static func using<Client, T>(
+        _ client: Client, _ body: (Client) async throws -> T, then shutdown: (Client) async -> Void
+    ) async throws -> T {
         do {
             let result = try await body(client)
-            await client.shutdown()
+            await shutdown(client)
             return result
         } catch {
-            await client.shutdown()
+            await shutdown(client)
             throw error
         }
     }
