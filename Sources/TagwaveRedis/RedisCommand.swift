@@ -30,6 +30,35 @@ public struct RedisCommand: Sendable, Hashable {
         self.script = nil
     }
 
+    /// Appends the command in the Redis protocol's request form: `*<count>\r\n`, then
+    /// `$<length>\r\n<bytes>\r\n` per argument (binary safe).
+    func encodeRESP(into buffer: inout [UInt8]) {
+        buffer.append(UInt8(ascii: "*"))
+        Self.appendDecimal(arguments.count, to: &buffer)
+        for argument in arguments {
+            buffer.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n"), UInt8(ascii: "$")])
+            Self.appendDecimal(argument.count, to: &buffer)
+            buffer.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+            buffer.append(contentsOf: argument)
+        }
+        buffer.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+    }
+
+    /// About how many bytes ``encodeRESP(into:)`` appends, to reserve the buffer once.
+    var encodedSizeEstimate: Int {
+        arguments.reduce(4 + 8) { $0 + $1.count + 12 }
+    }
+
+    private static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
+        let start = buffer.count
+        var rest = value
+        repeat {
+            buffer.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        buffer[start...].reverse()
+    }
+
     /// The command's name, for messages (never its arguments: they may hold secrets).
     public var name: String {
         String(decoding: arguments.first ?? [], as: UTF8.self).uppercased()

@@ -84,10 +84,7 @@ public final class RedisConnection {
     /// - Throws: ``RedisError`` for connection problems.
     public func write(_ commands: [RedisCommand]) throws {
         let context = try connectedContext()
-        for command in commands {
-            let status = Self.withArgv(command.arguments) { redisAppendCommandArgv(context, $0, $1, $2) }
-            if status != REDIS_OK { throw broken(context, during: command.name) }
-        }
+        guard Self.append(commands, to: context) else { throw broken(context, during: commands.first?.name ?? "write") }
         var done: Int32 = 0
         while done == 0 {
             if redisBufferWrite(context, &done) != REDIS_OK { throw broken(context, during: commands.first?.name ?? "write") }
@@ -135,12 +132,7 @@ public final class RedisConnection {
         defer {
             if blockingFor != nil, let current = self.context { setTimeout(current, configuration.commandTimeout) }
         }
-        for command in commands {
-            let status = Self.withArgv(command.arguments) { argc, argv, lengths in
-                redisAppendCommandArgv(context, argc, argv, lengths)
-            }
-            if status != REDIS_OK { throw broken(context, during: command.name) }
-        }
+        guard Self.append(commands, to: context) else { throw broken(context, during: commands.first?.name ?? "command") }
         var replies: [RedisReply] = []
         replies.reserveCapacity(commands.count)
         for command in commands {
@@ -156,33 +148,16 @@ public final class RedisConnection {
         return replies
     }
 
-    /// Calls `body` with hiredis's argv/argvlen for `arguments`, all backed by one buffer.
-    private static func withArgv<R>(
-        _ arguments: [[UInt8]],
-        _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
-    ) -> R {
+    /// Appends `commands` to the context's output buffer, encoded by ``RedisCommand/encodeRESP(into:)``
+    /// into one buffer: one copy, where `redisAppendCommandArgv` formats each argument with `sdscatfmt`
+    /// and copies each command twice.
+    private static func append(_ commands: [RedisCommand], to context: UnsafeMutablePointer<redisContext>) -> Bool {
         var buffer: [UInt8] = []
-        buffer.reserveCapacity(arguments.reduce(0) { $0 + $1.count } + 1)
-        var lengths: [Int] = []
-        lengths.reserveCapacity(arguments.count)
-        for argument in arguments {
-            buffer.append(contentsOf: argument)
-            lengths.append(argument.count)
-        }
-        if buffer.isEmpty { buffer.append(0) }  // a valid base address even when all are empty
+        buffer.reserveCapacity(commands.reduce(0) { $0 + $1.encodedSizeEstimate })
+        for command in commands { command.encodeRESP(into: &buffer) }
         return buffer.withUnsafeBufferPointer { bytes in
-            let base = UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var pointers: [UnsafePointer<CChar>?] = []
-            pointers.reserveCapacity(arguments.count)
-            var offset = 0
-            for length in lengths {
-                pointers.append(base + offset)
-                offset += length
-            }
-            return pointers.withUnsafeMutableBufferPointer { argv in
-                lengths.withUnsafeBufferPointer { argvlen in
-                    body(Int32(arguments.count), argv.baseAddress!, argvlen.baseAddress!)
-                }
+            bytes.withMemoryRebound(to: CChar.self) { text in
+                redisAppendFormattedCommand(context, text.baseAddress, text.count) == REDIS_OK
             }
         }
     }
@@ -314,9 +289,8 @@ public final class RedisConnection {
 
     /// The handshake's round trip: like ``roundTrip(_:blockingFor:)`` but on a context not yet published.
     private func roundTripOnHandshake(_ context: UnsafeMutablePointer<redisContext>, _ commands: [RedisCommand]) throws -> [RedisReply] {
-        for command in commands {
-            let status = Self.withArgv(command.arguments) { redisAppendCommandArgv(context, $0, $1, $2) }
-            if status != REDIS_OK { throw RedisError(.connectionFailed, "cannot connect to \(configuration.address): \(Self.errorText(context))") }
+        guard Self.append(commands, to: context) else {
+            throw RedisError(.connectionFailed, "cannot connect to \(configuration.address): \(Self.errorText(context))")
         }
         var replies: [RedisReply] = []
         for _ in commands {
