@@ -65,10 +65,12 @@ extension Worker {
         let needsLookup = decoded.contains { !handlers(for: $0.event.type).isEmpty }
         var recorded = needsLookup ? try await ledger.isRecorded(eventIDs: decoded.map(\.eventID)) : []
 
-        // While Swift handlers run, keep the batch's entries visibly alive: a handler slower than the
-        // claim timeout must not let another worker claim (and run) the same entries.
+        // While Swift handlers run, and until the batch is acknowledged, keep its entries visibly
+        // alive: a handler slower than the claim timeout must not let another worker claim (and run)
+        // the same entries. The commit task takes the heartbeat over and stops it after the XACK.
         let heartbeat = needsLookup ? keepClaimed(decoded.map(\.entry.id)) : nil
-        defer { heartbeat?.cancel() }
+        var heartbeatHandedOver = false
+        defer { if !heartbeatHandedOver { heartbeat?.cancel() } }
         for item in decoded {
             // Already in the ledger, or earlier in this batch (redelivery, replay, two producers).
             if !recorded.insert(item.eventID).inserted {
@@ -193,6 +195,7 @@ extension Worker {
 
         try await commits.drain()
         commits.inflight = Task {
+            defer { heartbeat?.cancel() }
             let commit = try await ledger.record(ledgerBatch)
             try await redis.xack(configuration.stream, group: configuration.group, ids: acknowledge)
             if let warmer {
@@ -216,6 +219,7 @@ extension Worker {
                 ])
             }
         }
+        heartbeatHandedOver = true
         if !overlap { try await commits.drain() }
     }
 
