@@ -84,7 +84,9 @@ struct AdminServerTests {
                     #expect(reply.status == .ok)
                     #expect(reply.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
                     (metrics, types, help) = parsePrometheus(reply.body)
+                    // The sampler may export between the batch of the 20 and the poison event's.
                     return metrics["tagwave_events_processed_total"]?.first?.value == 20
+                        && metrics["tagwave_events_dead_lettered_total"]?.first?.value == 1
                         && (metrics["tagwave_invalidation_lag_seconds_count"]?.first?.value ?? 0) >= 20
                 }
                 for series in MetricSeries.all {

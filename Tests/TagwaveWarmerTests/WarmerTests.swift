@@ -89,11 +89,12 @@ struct WarmerTests {
         try await WarmerHarness.with { h in
             let redis2 = WarmerHarness.client(h.server)
             let rule = try sessionRule(warm: [h.url("/sessions?teacher={teacherId}")])
-            // The window must outlast processing all 200 events, also on a loaded 2-core CI host.
-            let warmer1 = h.warmer(owner: "w1", delay: .seconds(6))
-            let warmer2 = h.warmer(owner: "w2", redis: redis2, delay: .seconds(6))
-            let worker1 = h.worker(consumer: "w1", rules: [rule], warmer: warmer1, batchSize: 10)
-            let worker2 = h.worker(consumer: "w2", redis: redis2, rules: [rule], warmer: warmer2, batchSize: 10)
+            // The window must outlast processing all 200 events, also on a loaded 2-core CI host
+            // (batches of 50: few enough round trips to be quick, small enough for both workers to get some).
+            let warmer1 = h.warmer(owner: "w1", delay: .seconds(8))
+            let warmer2 = h.warmer(owner: "w2", redis: redis2, delay: .seconds(8))
+            let worker1 = h.worker(consumer: "w1", rules: [rule], warmer: warmer1, batchSize: 50)
+            let worker2 = h.worker(consumer: "w2", redis: redis2, rules: [rule], warmer: warmer2, batchSize: 50)
             try await h.running([warmer1, warmer2, worker1, worker2]) {
                 // Both consumers exist (and block on the stream) before the events arrive, so both get some.
                 try await h.eventually("both consumers reading") {

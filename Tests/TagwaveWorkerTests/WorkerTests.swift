@@ -187,11 +187,11 @@ struct SlowHandlerTests {
             let calls = Mutex(0)
             let handler: EventHandler = { _, _ in
                 calls.withLock { $0 += 1 }
-                try await Task.sleep(for: .milliseconds(2500))
+                try await Task.sleep(for: .milliseconds(3500))
             }
-            // The handler runs 2.5 times the claim timeout; the second worker tries to claim every 500 ms.
-            let first = h.worker(consumer: "slow", claimIdle: .seconds(1))
-            let second = h.worker(consumer: "other", claimIdle: .seconds(1))
+            // The handler runs 2.3 times the claim timeout; the second worker tries to claim every 750 ms.
+            let first = h.worker(consumer: "slow", claimIdle: .milliseconds(1500))
+            let second = h.worker(consumer: "other", claimIdle: .milliseconds(1500))
             first.on("report.requested", handler)
             second.on("report.requested", handler)
             try await h.publish(type: "report.requested", payload: #"{"reportId":"r1"}"#, id: "r1")
@@ -201,7 +201,7 @@ struct SlowHandlerTests {
             let b = Task { try await second.run() }
             defer { b.cancel() }
             try await h.eventually { try await h.processedCount() == 1 }
-            try await Task.sleep(for: .milliseconds(1200))
+            try await Task.sleep(for: .milliseconds(1600))
             #expect(calls.withLock { $0 } == 1)
             #expect(second.progress.processed == 0 && second.progress.duplicates == 0)
             try await h.eventually { try await h.pending() == 0 }  // acknowledged after the commit
