@@ -22,21 +22,22 @@ enum CacheScripts {
         """)
 
     /// Invalidates tags, each in O(1) + O(log n). KEYS: per tag its version, members and garbage keys,
-    /// then the garbage queue last. ARGV: minimum lifetime of a version key (ms). Per tag it bumps the
+    /// then (optionally) the garbage queue last. ARGV: minimum lifetime of a version key (ms). Per tag it bumps the
     /// version (every entry written before is unreadable from now on), keeps the version key alive as
     /// long as any entry that may still reference an older version, and moves the member set aside for
     /// reclamation (queued only when it holds live entries). Returns {version, live entries} per tag.
     ///
-    /// All keys of one call must be in one Redis Cluster slot: a cluster client calls it once per tag
-    /// with that tag's own queue; a single server takes every tag of a batch in one call.
+    /// All keys of one call must be in one Redis Cluster slot: on a cluster it is called once per tag,
+    /// without the queue (the client queues the sets after); a single server takes every tag of a batch
+    /// in one call, queue included.
     static let invalidate = RedisScript(
         """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local retention = tonumber(ARGV[1])
-        local queue = KEYS[#KEYS]
+        local queue = #KEYS % 3 == 1 and KEYS[#KEYS] or nil
         local results = {}
-        for i = 1, #KEYS - 1, 3 do
+        for i = 1, #KEYS - (queue and 1 or 0), 3 do
           local version = redis.call('INCR', KEYS[i])
           local live = 0
           local keep = now + retention
@@ -46,7 +47,7 @@ enum CacheScripts {
             live = redis.call('ZCOUNT', KEYS[i + 1], now, '+inf')
             if live > 0 then
               redis.call('RENAME', KEYS[i + 1], KEYS[i + 2])
-              redis.call('LPUSH', queue, KEYS[i + 2])
+              if queue then redis.call('LPUSH', queue, KEYS[i + 2]) end
             else
               redis.call('UNLINK', KEYS[i + 1])
             end

@@ -43,19 +43,19 @@ extension TaggedCache {
         guard !distinct.isEmpty else { return InvalidationResult(tags: []) }
         memory?.evict(tags: distinct)
         let batch = UUID().uuidString
-        var scriptKeys: [RedisArgument] = []
-        scriptKeys.reserveCapacity(distinct.count * 3 + 1)
-        for tag in distinct {
-            scriptKeys.append(RedisArgument(keys.version(tag)))
-            scriptKeys.append(RedisArgument(keys.members(tag)))
-            scriptKeys.append(RedisArgument(keys.garbage(tag, id: batch)))
+        let retention = RedisArgument(configuration.versionRetention.wholeMilliseconds)
+        let keys = self.keys
+        let tagKeys = { (tag: String) in
+            [RedisArgument(keys.version(tag)), RedisArgument(keys.members(tag)), RedisArgument(keys.garbage(tag, id: batch))]
         }
-        scriptKeys.append(RedisArgument(keys.garbageQueue))
-        let commands = [
-            RedisCommand.evalsha(
-                CacheScripts.invalidate, keys: scriptKeys, arguments: [RedisArgument(configuration.versionRetention.wholeMilliseconds)]),
-            RedisCommand("PUBLISH", RedisArgument(keys.invalidationChannel), RedisArgument(distinct.joined(separator: "\n"))),
-        ]
+        // One server takes every tag in one script, the queue last. On a cluster each script call keeps
+        // to one tag's slot, without the queue; the garbage sets are queued after (see the protocol).
+        var commands =
+            redis.isCluster
+            ? distinct.map { RedisCommand.evalsha(CacheScripts.invalidate, keys: tagKeys($0), arguments: [retention]) }
+            : [RedisCommand.evalsha(
+                CacheScripts.invalidate, keys: distinct.flatMap(tagKeys) + [RedisArgument(keys.garbageQueue)], arguments: [retention])]
+        commands.append(RedisCommand("PUBLISH", RedisArgument(keys.invalidationChannel), RedisArgument(distinct.joined(separator: "\n"))))
         let replies: [RedisReply]
         do {
             replies = try await redis.pipeline(commands)
@@ -66,9 +66,13 @@ extension TaggedCache {
         // Again, now that the versions are bumped: a read of this process that ran between the first
         // eviction and the INCR saw the old versions and may have refilled the tier.
         memory?.evict(tags: distinct)
-        guard let perTag = replies[0].array, perTag.count == distinct.count else {
+        let scriptReplies = replies.dropLast()
+        let perTag = redis.isCluster ? Array(scriptReplies.map { $0.array?.first ?? $0 }) : (scriptReplies.first?.array ?? [])
+        let refusal = scriptReplies.first { $0.errorMessage != nil }
+        guard refusal == nil, perTag.count == distinct.count else {
             statistics.count(\.errors)
-            throw CacheError(.redis, "Redis refused to invalidate \(distinct.joined(separator: ", ")): \(replies[0].errorMessage ?? replies[0].shortText)")
+            let reply = refusal ?? scriptReplies.first ?? .null
+            throw CacheError(.redis, "Redis refused to invalidate \(distinct.joined(separator: ", ")): \(reply.errorMessage ?? reply.shortText)")
         }
         var result = InvalidationResult(tags: [])
         result.tags.reserveCapacity(distinct.count)
@@ -78,6 +82,14 @@ extension TaggedCache {
                 throw CacheError(.redis, "unexpected reply invalidating \(tag): \(reply.shortText)")
             }
             result.tags.append(.init(tag: tag, version: version, entries: entries))
+        }
+        if redis.isCluster {
+            // The versions are bumped: the invalidation has taken effect. Queue the sets to reclaim; if
+            // this is lost, they still expire with their last entry.
+            let garbage = result.tags.filter { $0.entries > 0 }.map { RedisArgument(keys.garbage($0.tag, id: batch)) }
+            if !garbage.isEmpty {
+                _ = try? await redis.send(RedisCommand("LPUSH", [RedisArgument(keys.garbageQueue)] + garbage))
+            }
         }
         statistics.count(\.invalidations, by: distinct.count)
         return result
@@ -106,9 +118,16 @@ extension TaggedCache {
                     let popped = try await redis.send(RedisCommand("ZPOPMIN", RedisArgument(garbageKey), RedisArgument(chunk)))
                     let flat = popped.array ?? []
                     guard !flat.isEmpty else { break }
-                    let members = stride(from: 0, to: flat.count, by: 2).compactMap { flat[$0].bytes.map(RedisArgument.init) }
-                    let reply = try await redis.eval(CacheScripts.reclaim, keys: members, arguments: [RedisArgument(tag), RedisArgument(version)])
-                    removed += Int(reply.int ?? 0)
+                    let members = stride(from: 0, to: flat.count, by: 2).compactMap { flat[$0].bytes }
+                    // A script's keys share a slot on a cluster: one call per slot there, pipelined.
+                    let groups = redis.isCluster ? Array(Dictionary(grouping: members, by: ClusterSlot.of).values) : [members]
+                    let replies = try await redis.pipeline(groups.map {
+                        .evalsha(CacheScripts.reclaim, keys: $0.map(RedisArgument.init), arguments: [RedisArgument(tag), RedisArgument(version)])
+                    })
+                    if let refused = replies.first(where: { $0.errorMessage != nil }) {
+                        throw CacheError(.redis, "Redis refused to reclaim entries of \(tag): \(refused.errorMessage ?? "")")
+                    }
+                    removed += replies.reduce(0) { $0 + Int($1.int ?? 0) }
                 }
             }
         } catch {
@@ -122,7 +141,7 @@ extension TaggedCache {
     /// interrupted (messages may have been missed). Returns at once when there is no memory tier.
     public func run() async {
         guard let memory else { return }
-        let subscriber = RedisSubscriber(configuration: redis.configuration, logger: logger)
+        let subscriber = RedisSubscriber(configuration: redis.subscriptionConfiguration, logger: logger)
         for await event in subscriber.events(channels: [keys.invalidationChannel]) {
             switch event {
             case .message(_, let payload):

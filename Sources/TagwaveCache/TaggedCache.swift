@@ -23,7 +23,7 @@ public final class TaggedCache: Sendable {
     public let configuration: CacheConfiguration
     /// Its counters.
     public let statistics = CacheStatistics()
-    let redis: RedisClient
+    let redis: any RedisCommanding
     let keys: CacheKeys
     let logger: Logger
     let memory: MemoryTier?
@@ -33,7 +33,7 @@ public final class TaggedCache: Sendable {
     ///
     /// Call ``run()`` (or add the cache to a `ServiceGroup`) to keep the memory tier coherent with
     /// other instances; without a memory tier, `run()` is optional.
-    public init(redis: RedisClient, configuration: CacheConfiguration = CacheConfiguration(), logger: Logger) {
+    public init(redis: any RedisCommanding, configuration: CacheConfiguration = CacheConfiguration(), logger: Logger) {
         self.redis = redis
         self.configuration = configuration
         self.keys = CacheKeys(prefix: configuration.prefix)

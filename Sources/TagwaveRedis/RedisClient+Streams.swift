@@ -1,5 +1,5 @@
-/// Typed stream commands: what the worker and the publisher need.
-extension RedisClient {
+/// Typed stream commands: what the worker and the publisher need, on one server or a cluster.
+extension RedisCommanding {
     /// Appends an entry; returns its id.
     /// - Throws: ``RedisError``.
     @discardableResult

@@ -102,7 +102,7 @@ public final class RedisClient: Sendable {
     /// - Parameter blockingFor: for blocking commands, how long the server may hold the reply.
     /// - Throws: ``RedisError``: the server's error text, or a connection problem.
     @discardableResult
-    public func send(_ command: RedisCommand, blockingFor: Duration? = nil) async throws -> RedisReply {
+    public func send(_ command: RedisCommand, blockingFor: Duration?) async throws -> RedisReply {
         try await withConnection { try $0.send(command, blockingFor: blockingFor) }
     }
 
@@ -110,13 +110,6 @@ public final class RedisClient: Sendable {
     /// - Throws: ``RedisError`` for connection problems only.
     public func pipeline(_ commands: [RedisCommand]) async throws -> [RedisReply] {
         try await withConnection { try $0.pipeline(commands) }
-    }
-
-    /// Runs a Lua script by `EVALSHA`, loading it on `NOSCRIPT`.
-    /// - Throws: ``RedisError`` with the script's error text.
-    @discardableResult
-    public func eval(_ script: RedisScript, keys: [RedisArgument] = [], arguments: [RedisArgument] = []) async throws -> RedisReply {
-        try await send(.evalsha(script, keys: keys, arguments: arguments))
     }
 
     // MARK: Pool

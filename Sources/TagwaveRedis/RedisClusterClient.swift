@@ -21,7 +21,7 @@ public final class RedisClusterClient: Sendable {
     /// resharding redirects once or twice).
     public static let maximumRedirections = 5
 
-    private let seeds: [RedisConfiguration]
+    let seeds: [RedisConfiguration]
     private let logger: Logger
     private let state = Mutex(State())
     private let redirectionCount = Atomic<Int>(0)
@@ -66,7 +66,7 @@ public final class RedisClusterClient: Sendable {
     /// - Throws: ``RedisError``: the server's error text, a connection problem, or
     ///   ``RedisError/Code/unavailable`` when the cluster keeps redirecting.
     @discardableResult
-    public func send(_ command: RedisCommand, blockingFor: Duration? = nil) async throws -> RedisReply {
+    public func send(_ command: RedisCommand, blockingFor: Duration?) async throws -> RedisReply {
         let slot = command.routingKey.map(ClusterSlot.of)
         var target = try await address(forSlot: slot)
         var asking = false
@@ -131,13 +131,6 @@ public final class RedisClusterClient: Sendable {
             }
         }
         return replies
-    }
-
-    /// Runs a Lua script by `EVALSHA` on the node serving its keys (all in one slot), loading it on `NOSCRIPT`.
-    /// - Throws: ``RedisError`` with the script's error text.
-    @discardableResult
-    public func eval(_ script: RedisScript, keys: [RedisArgument] = [], arguments: [RedisArgument] = []) async throws -> RedisReply {
-        try await send(.evalsha(script, keys: keys, arguments: arguments))
     }
 
     /// A client for every primary of the cluster, by address, e.g. to send a command to each

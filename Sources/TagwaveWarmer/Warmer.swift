@@ -59,7 +59,7 @@ public typealias WarmFunction = @Sendable (_ target: String) async throws -> Voi
 public final class Warmer: WarmScheduling, Service, Sendable {
     /// How it delays, coalesces, limits and retries.
     public let configuration: WarmerConfiguration
-    let redis: RedisClient
+    let redis: any RedisCommanding
     let ledger: Ledger
     let logger: Logger
     /// The value of this warmer's claims: its owner name and a token unique to this instance.
@@ -85,7 +85,7 @@ public final class Warmer: WarmScheduling, Service, Sendable {
     ///   - ledger: where outcomes are recorded, against the events that asked for them.
     ///   - configuration: delay, window, concurrency, rate, timeouts, retries.
     ///   - logger: where jobs are logged (`tagwave.warm.target`, `tagwave.event.id`).
-    public init(redis: RedisClient, ledger: Ledger, configuration: WarmerConfiguration, logger: Logger) {
+    public init(redis: any RedisCommanding, ledger: Ledger, configuration: WarmerConfiguration, logger: Logger) {
         self.redis = redis
         self.ledger = ledger
         self.configuration = configuration

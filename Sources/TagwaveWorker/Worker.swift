@@ -26,7 +26,7 @@ import TagwaveRedis
 public final class Worker: Service, Sendable {
     /// How it reads, retries, claims and trims.
     public let configuration: WorkerConfiguration
-    let redis: RedisClient
+    let redis: any RedisCommanding
     let ledger: Ledger
     let cache: TaggedCache
     let rules: RuleBook
@@ -44,7 +44,7 @@ public final class Worker: Service, Sendable {
     ///   - rules: declarative rules from the configuration file.
     ///   - warmer: where warm targets go after invalidation; nil ignores them.
     public init(
-        redis: RedisClient, ledger: Ledger, cache: TaggedCache, configuration: WorkerConfiguration,
+        redis: any RedisCommanding, ledger: Ledger, cache: TaggedCache, configuration: WorkerConfiguration,
         rules: [InvalidationRule] = [], warmer: (any WarmScheduling)? = nil, logger: Logger
     ) {
         self.redis = redis

@@ -1,0 +1,50 @@
+/// What the cache, the worker and the warmer need of Redis, from one server (``RedisClient``) or a
+/// Redis Cluster (``RedisClusterClient``): commands, pipelines and scripts, never blocking Swift's
+/// cooperative pool.
+///
+/// The typed stream commands (`xreadgroup`, `xack`, …) and ``eval(_:keys:arguments:)`` are built
+/// on these requirements, so they work on either.
+public protocol RedisCommanding: AnyObject, Sendable {
+    /// Sends one command and returns its reply; an error reply throws.
+    ///
+    /// - Parameter blockingFor: for blocking commands, how long the server may hold the reply.
+    /// - Throws: ``RedisError``.
+    @discardableResult
+    func send(_ command: RedisCommand, blockingFor: Duration?) async throws -> RedisReply
+
+    /// Sends commands and returns their replies in order, error replies in their place.
+    /// - Throws: ``RedisError`` for connection problems only.
+    func pipeline(_ commands: [RedisCommand]) async throws -> [RedisReply]
+
+    /// Where a subscriber connects to hear Pub/Sub messages (a cluster delivers `PUBLISH` to every node).
+    var subscriptionConfiguration: RedisConfiguration { get }
+
+    /// True for a Redis Cluster: one command's keys must then share a slot (a hash tag).
+    var isCluster: Bool { get }
+}
+
+extension RedisCommanding {
+    /// Sends one command and returns its reply; an error reply throws.
+    /// - Throws: ``RedisError``.
+    @discardableResult
+    public func send(_ command: RedisCommand) async throws -> RedisReply {
+        try await send(command, blockingFor: nil)
+    }
+
+    /// Runs a Lua script by `EVALSHA`, loading it on `NOSCRIPT` (on a cluster, on the node of its keys).
+    /// - Throws: ``RedisError`` with the script's error text.
+    @discardableResult
+    public func eval(_ script: RedisScript, keys: [RedisArgument] = [], arguments: [RedisArgument] = []) async throws -> RedisReply {
+        try await send(.evalsha(script, keys: keys, arguments: arguments))
+    }
+}
+
+extension RedisClient: RedisCommanding {
+    public var subscriptionConfiguration: RedisConfiguration { configuration }
+    public var isCluster: Bool { false }
+}
+
+extension RedisClusterClient: RedisCommanding {
+    public var subscriptionConfiguration: RedisConfiguration { seeds[0] }
+    public var isCluster: Bool { true }
+}
