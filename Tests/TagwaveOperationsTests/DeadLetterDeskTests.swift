@@ -105,7 +105,10 @@ struct DeadLetterDeskTests {
                 #expect(error.code == .notFound)
             }
             let counts = try await h.ledger.deadLetterCounts()
-            #expect(counts.open == 1 && counts.purged == 1 && counts.openByReason == ["rule_unfillable": 1])
+            let letters = try await h.ledger.deadLetters(matching: LedgerDeadLetterFilter(limit: 100))
+            #expect(
+                counts.open == 1 && counts.purged == 1 && counts.openByReason == ["rule_unfillable": 1],
+                "\(counts); \(letters.map { "\($0.eventID) \($0.reasonCode) \($0.status) attempts \($0.attempts) by \($0.worker)" })")
         }
     }
 }
