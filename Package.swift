@@ -332,7 +332,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TagwaveCLITests",
-            dependencies: ["TagwaveLedger", "TagwaveRedis", "TagwaveTestSupport"],
+            dependencies: ["TagwaveLedger", "TagwaveRedis", "TagwaveCache", "TagwaveTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -40,7 +40,7 @@ public final class AdminServer: Service, Sendable {
     public let configuration: AdminConfiguration
     /// The Prometheus registry `/metrics` renders; record more series into ``PrometheusExporter/factory``.
     public let exporter: PrometheusExporter
-    let redis: RedisClient
+    let redis: any RedisCommanding
     let ledger: Ledger
     let worker: Worker?
     let probe: HealthProbe
@@ -63,7 +63,7 @@ public final class AdminServer: Service, Sendable {
     ///   - logger: where it logs.
     /// - Throws: ``AdminError/Code/tokenRequired`` for a non-loopback address without a token.
     public init(
-        configuration: AdminConfiguration, redis: RedisClient, ledger: Ledger, worker: Worker? = nil,
+        configuration: AdminConfiguration, redis: any RedisCommanding, ledger: Ledger, worker: Worker? = nil,
         cache: TaggedCache? = nil, exporter: PrometheusExporter = PrometheusExporter(),
         warmJobs: (@Sendable () -> AdminStats.WarmJobs)? = nil, logger: Logger
     ) throws(AdminError) {

@@ -9,7 +9,7 @@ import Yams
 public enum ConfigurationLoader {
     /// Loads `path` (or, when nil, `TAGWAVE_CONFIG`, or defaults) and applies the environment.
     ///
-    /// Environment: `REDIS_URL`, `REDIS_HOST`, `REDIS_PORT`, `REDIS_USERNAME`, `REDIS_PASSWORD`, `REDIS_DB`,
+    /// Environment: `REDIS_URL`, `REDIS_HOST`, `REDIS_PORT`, `REDIS_USERNAME`, `REDIS_PASSWORD`, `REDIS_DB`, `REDIS_CLUSTER`,
     /// `TAGWAVE_LEDGER`, `TAGWAVE_STREAM`, `TAGWAVE_GROUP`, `TAGWAVE_CONSUMER`, `TAGWAVE_ADMIN_BIND`,
     /// `TAGWAVE_ADMIN_TOKEN`, `CACHE_DEFAULT_TTL`.
     /// - Throws: ``ConfigurationError`` listing every problem.
@@ -61,6 +61,18 @@ public enum ConfigurationLoader {
         } catch {
             problem("\(error)")
         }
+        if let cluster = environment["REDIS_CLUSTER"], !cluster.isEmpty {
+            do {
+                configuration.redisCluster = try cluster.split(separator: ",").map {
+                    try RedisConfiguration(url: $0.trimmingCharacters(in: .whitespaces))
+                }
+            } catch {
+                problem("REDIS_CLUSTER: \(error) (a comma-separated list of redis:// URLs of cluster nodes)")
+            }
+        }
+        for seed in configuration.redisCluster where seed.database != 0 {
+            problem("a Redis Cluster has only database 0, but a seed names database \(seed.database): drop the /\(seed.database)")
+        }
         if let ledger = environment["TAGWAVE_LEDGER"], !ledger.isEmpty { configuration.ledgerPath = ledger }
         if let stream = environment["TAGWAVE_STREAM"], !stream.isEmpty { configuration.worker.stream = stream }
         if let group = environment["TAGWAVE_GROUP"], !group.isEmpty { configuration.worker.group = group }
@@ -101,7 +113,7 @@ struct Reader {
         guard let mapping = mapping(root, "the top level", allowed: ["redis", "stream", "ledger", "cache", "admin", "rules", "warm"]) else { return }
         for (key, value) in mapping {
             switch key.string ?? "" {
-            case "redis": readRedis(value, into: &configuration.redis)
+            case "redis": readRedis(value, into: &configuration)
             case "stream": readStream(value, into: &configuration.worker)
             case "ledger":
                 guard let section = self.mapping(value, "ledger", allowed: ["path", "retention_days"]) else { continue }
@@ -123,10 +135,26 @@ struct Reader {
         }
     }
 
-    private mutating func readRedis(_ node: Node, into redis: inout RedisConfiguration) {
-        guard let section = mapping(node, "redis", allowed: ["url", "pool_size", "connect_timeout_ms", "command_timeout_ms"]) else { return }
+    private mutating func readRedis(_ node: Node, into configuration: inout TagwaveConfiguration) {
+        guard let section = mapping(node, "redis", allowed: ["url", "cluster", "pool_size", "connect_timeout_ms", "command_timeout_ms"])
+        else { return }
+        var redis = configuration.redis
+        var seeds: [RedisConfiguration] = []
         for (name, item) in section {
             switch name.string ?? "" {
+            case "cluster":
+                if section.contains(where: { $0.0.string == "url" }) {
+                    problem(name, "redis.url and redis.cluster both set: give the seed nodes of a cluster in redis.cluster only")
+                }
+                for seed in list(item, "redis.cluster") {
+                    guard let url = string(seed, "redis.cluster") else { continue }
+                    do {
+                        seeds.append(try RedisConfiguration(url: url))
+                    } catch {
+                        problem(seed, "\(error)")
+                    }
+                }
+                if seeds.isEmpty { problem(item, "redis.cluster names no node: list one or more, e.g. [\"redis://10.0.0.1:7000\"]") }
             case "url":
                 guard let url = string(item, "redis.url") else { continue }
                 do {
@@ -145,6 +173,8 @@ struct Reader {
             default: break
             }
         }
+        configuration.redis = redis
+        configuration.redisCluster = seeds
     }
 
     private mutating func readStream(_ node: Node, into worker: inout WorkerConfiguration) {

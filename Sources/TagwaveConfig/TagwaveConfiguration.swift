@@ -17,8 +17,25 @@ import TagwaveWorker
 /// ```
 /// See docs/configuration.md for every key.
 public struct TagwaveConfiguration: Sendable {
-    /// Where Redis is.
+    /// Where Redis is (with a cluster: the settings every node's connections use).
     public var redis: RedisConfiguration
+    /// The seed nodes of a Redis Cluster (`redis.cluster`, `REDIS_CLUSTER`) as their URLs give them;
+    /// empty for one server. ``clusterSeeds`` adds the `redis` settings.
+    public var redisCluster: [RedisConfiguration] = []
+
+    /// The cluster's seeds with the `redis` settings (timeouts, pool, credentials unless a seed's
+    /// URL names its own); empty for one server.
+    public var clusterSeeds: [RedisConfiguration] {
+        redisCluster.map { node in
+            var seed = redis
+            seed.host = node.host
+            seed.port = node.port
+            seed.database = 0
+            if node.username != nil { seed.username = node.username }
+            if node.password != nil { seed.password = node.password }
+            return seed
+        }
+    }
     /// The worker's stream, group, batching, retries and claims.
     public var worker: WorkerConfiguration
     /// The ledger file.

@@ -17,7 +17,7 @@ import TagwaveRedis
 /// let report = HealthEvaluator().evaluate(await probe.sample())
 /// ```
 public struct HealthProbe: Sendable {
-    let redis: RedisClient?
+    let redis: (any RedisCommanding)?
     let ledger: Ledger?
     let stream: String
     let group: String
@@ -35,7 +35,7 @@ public struct HealthProbe: Sendable {
     ///     keyspace hits and misses for the hit rate and the ledger's dead-letter rate for the error rate.
     ///   - logger: where failures to read a figure are logged (debug).
     public init(
-        redis: RedisClient?, ledger: Ledger?, stream: String = "events", group: String = "invalidators",
+        redis: (any RedisCommanding)?, ledger: Ledger?, stream: String = "events", group: String = "invalidators",
         cacheStatistics: CacheStatistics? = nil, logger: Logger
     ) {
         self.redis = redis
@@ -84,8 +84,9 @@ public struct HealthProbe: Sendable {
         return sample
     }
 
-    private func sampleRedis(_ redis: RedisClient, into sample: inout HealthSample) async {
-        sample.redisAddress = redis.configuration.address
+    private func sampleRedis(_ redis: any RedisCommanding, into sample: inout HealthSample) async {
+        // On a cluster, the memory, key and hit figures are those of the node that answers INFO.
+        sample.redisAddress = redis.address
         do {
             // The first PING may (re)connect; the second one times a round trip alone.
             try await redis.send(RedisCommand("PING"))

@@ -21,6 +21,12 @@ public protocol RedisCommanding: AnyObject, Sendable {
 
     /// True for a Redis Cluster: one command's keys must then share a slot (a hash tag).
     var isCluster: Bool { get }
+
+    /// Where it connects, for messages: `host:port`, or the seeds of a cluster. Never a password.
+    var address: String { get }
+
+    /// Closes every connection; commands after this throw ``RedisError/Code/shutDown``.
+    func shutdown() async
 }
 
 extension RedisCommanding {
@@ -42,9 +48,11 @@ extension RedisCommanding {
 extension RedisClient: RedisCommanding {
     public var subscriptionConfiguration: RedisConfiguration { configuration }
     public var isCluster: Bool { false }
+    public var address: String { configuration.address }
 }
 
 extension RedisClusterClient: RedisCommanding {
     public var subscriptionConfiguration: RedisConfiguration { seeds[0] }
     public var isCluster: Bool { true }
+    public var address: String { "cluster " + seeds.map(\.address).joined(separator: ",") }
 }

@@ -16,7 +16,7 @@ extension WorkerCommand {
     /// - Throws: ``CommandError`` (exit 78) when it would listen beyond loopback without a token,
     ///   or the bind address does not parse.
     static func adminServer(
-        _ settings: TagwaveConfiguration, redis: RedisClient, worker: Worker, cache: TaggedCache, warmer: Warmer?,
+        _ settings: TagwaveConfiguration, redis: any RedisCommanding, worker: Worker, cache: TaggedCache, warmer: Warmer?,
         logger: Logger
     ) async throws -> AdminServer? {
         guard let bind = settings.adminBind else { return nil }

@@ -43,7 +43,12 @@ struct WorkerCommand: AsyncParsableCommand {
             // One connection is held by the blocking read; the cache, the reclaimer and the warmer's claims share the rest.
             redisConfiguration.poolSize = max(redisConfiguration.poolSize, 4)
             redisConfiguration.clientName = "tagwave-worker-\(settings.worker.consumer)".replacingOccurrences(of: " ", with: "-")
-            let redis = RedisClient(configuration: redisConfiguration, logger: logger)
+            var connection = settings
+            connection.redis = redisConfiguration  // a cluster's nodes take these settings too
+            let redis: any RedisCommanding =
+                settings.redisCluster.isEmpty
+                ? RedisClient(configuration: redisConfiguration, logger: logger)
+                : RedisClusterClient(seeds: connection.clusterSeeds, logger: logger)
             let ledger = try await Ledger.open(path: settings.ledgerPath, logger: logger)
             let cache = TaggedCache(redis: redis, configuration: settings.cache, logger: logger)
             let warmer = Warmer(
@@ -55,7 +60,10 @@ struct WorkerCommand: AsyncParsableCommand {
                 logger: logger)
             // Health, metrics, the JSON API and the dashboard, unless `admin.bind` is off; it stops last.
             let admin = try await Self.adminServer(settings, redis: redis, worker: worker, cache: cache, warmer: warmer, logger: logger)
-            logger.info("tagwave worker \(settings.worker.consumer): \(settings.rules.count) rules, Redis \(settings.redis.redactedURL), ledger \(settings.ledgerPath)")
+            let redisDescription =
+                settings.redisCluster.isEmpty
+                ? settings.redis.redactedURL : "cluster " + settings.clusterSeeds.map(\.redactedURL).joined(separator: ",")
+            logger.info("tagwave worker \(settings.worker.consumer): \(settings.rules.count) rules, Redis \(redisDescription), ledger \(settings.ledgerPath)")
             var groupConfiguration = ServiceGroupConfiguration(
                 // Shut down in reverse order: the worker drains first (its last batch may still schedule warming), then
                 // the warmer drops the jobs not yet due and lets running ones finish, then the reclaimer stops.

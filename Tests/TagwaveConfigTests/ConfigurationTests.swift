@@ -65,6 +65,34 @@ struct ConfigurationTests {
         #expect(problems.first?.description.hasPrefix("\(path):1:") == true)
     }
 
+    @Test func aClusterIsGivenByItsSeedNodesWhichTakeTheRedisSettings() throws {
+        let path = try write("""
+            redis:
+              cluster: ["redis://10.0.0.1:7000", "redis://ops:own@10.0.0.2:7001"]
+              command_timeout_ms: 900
+            """)
+        let settings = try ConfigurationLoader.load(path: path, environment: ["REDIS_PASSWORD": "shared"], consumer: "c")
+        #expect(settings.clusterSeeds.map(\.address) == ["10.0.0.1:7000", "10.0.0.2:7001"])
+        #expect(settings.clusterSeeds.map(\.password) == ["shared", "own"])  // a seed's own credentials win
+        #expect(settings.clusterSeeds.allSatisfy { $0.commandTimeout == .milliseconds(900) })
+        let fromEnvironment = try ConfigurationLoader.load(
+            path: nil, environment: ["REDIS_CLUSTER": "redis://a:7000, redis://b:7000"], consumer: "c")
+        #expect(fromEnvironment.clusterSeeds.map(\.address) == ["a:7000", "b:7000"])
+        #expect(try ConfigurationLoader.load(path: nil, environment: [:], consumer: "c").clusterSeeds.isEmpty)
+    }
+
+    @Test func aClusterNextToAURLOrWithADatabaseIsRefusedWithTheLine() throws {
+        let path = try write("""
+            redis:
+              url: "redis://127.0.0.1:6379/0"
+              cluster: ["redis://10.0.0.1:7000/3", "rediss://nope"]
+            """)
+        let problems = ConfigurationLoader.check(path: path)
+        #expect(problems.contains { $0.line == 3 && $0.message.contains("redis.url and redis.cluster both set") })
+        #expect(problems.contains { $0.line == 3 && $0.message.contains("rediss://nope") })
+        #expect(problems.contains { $0.message.contains("only database 0") })
+    }
+
     @Test func aFileThatIsNotYAMLIsRefusedWithTheLine() throws {
         let path = try write("stream:\n  name: [unclosed\n")
         let problems = ConfigurationLoader.check(path: path)
