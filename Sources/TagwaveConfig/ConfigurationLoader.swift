@@ -32,6 +32,8 @@ public enum ConfigurationLoader {
             configuration.file = chosen
         }
         applyEnvironment(environment, to: &configuration, problems: &problems, consumerGiven: consumer != nil)
+        // `--consumer` wins over the file and the environment, as its help says.
+        if let consumer { configuration.worker.consumer = consumer }
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         return configuration
     }
@@ -69,9 +71,9 @@ public enum ConfigurationLoader {
             } catch {
                 problem("REDIS_CLUSTER: \(error) (a comma-separated list of redis:// URLs of cluster nodes)")
             }
-        }
-        for seed in configuration.redisCluster where seed.database != 0 {
-            problem("a Redis Cluster has only database 0, but a seed names database \(seed.database): drop the /\(seed.database)")
+            for seed in configuration.redisCluster where seed.database != 0 {
+                problem("REDIS_CLUSTER: a Redis Cluster has only database 0, but \(seed.redactedURL) names database \(seed.database): drop the /\(seed.database)")
+            }
         }
         if let ledger = environment["TAGWAVE_LEDGER"], !ledger.isEmpty { configuration.ledgerPath = ledger }
         if let stream = environment["TAGWAVE_STREAM"], !stream.isEmpty { configuration.worker.stream = stream }
@@ -149,7 +151,11 @@ struct Reader {
                 for seed in list(item, "redis.cluster") {
                     guard let url = string(seed, "redis.cluster") else { continue }
                     do {
-                        seeds.append(try RedisConfiguration(url: url))
+                        let node = try RedisConfiguration(url: url)
+                        if node.database != 0 {
+                            problem(seed, "a Redis Cluster has only database 0, but \(node.redactedURL) names database \(node.database): drop the /\(node.database)")
+                        }
+                        seeds.append(node)
                     } catch {
                         problem(seed, "\(error)")
                     }

@@ -90,7 +90,16 @@ struct ConfigurationTests {
         let problems = ConfigurationLoader.check(path: path)
         #expect(problems.contains { $0.line == 3 && $0.message.contains("redis.url and redis.cluster both set") })
         #expect(problems.contains { $0.line == 3 && $0.message.contains("rediss://nope") })
-        #expect(problems.contains { $0.message.contains("only database 0") })
+        #expect(problems.contains { $0.line == 3 && $0.message.contains("only database 0") })
+    }
+
+    @Test func theConsumerFlagWinsOverTheFileAndTheEnvironment() throws {
+        let path = try write(#"stream: { consumer: "from-file" }"#)
+        #expect(try ConfigurationLoader.load(path: path, environment: [:]).worker.consumer == "from-file")
+        #expect(try ConfigurationLoader.load(path: path, environment: ["TAGWAVE_CONSUMER": "from-env"]).worker.consumer == "from-env")
+        #expect(
+            try ConfigurationLoader.load(path: path, environment: ["TAGWAVE_CONSUMER": "from-env"], consumer: "from-flag").worker.consumer
+                == "from-flag")
     }
 
     @Test func aFileThatIsNotYAMLIsRefusedWithTheLine() throws {
