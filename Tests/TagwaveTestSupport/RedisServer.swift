@@ -131,29 +131,45 @@ public final class RedisServer: @unchecked Sendable {
                 error.portTaken = log.contains("Address already in use")
                 throw error
             }
-            if Self.answersPing(port: port) { return }
+            // Only our own process counts: another test's server may have taken the port first
+            // (then ours exits with "Address already in use", which the branch above reports).
+            switch Self.serverProcessID(port: port) {
+            case .some(process.pid), .some(-1): return  // -1: it asks for a password, so it is up (and was started with one)
+            case .some: if !process.isRunning { continue }
+            case .none: break
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
         throw RedisServerError("redis-server on port \(port) did not answer PING within 10 s")
     }
 
-    /// True when something on `port` answers a plain `PING` (or asks for auth, which means it is up).
-    private static func answersPing(port: Int) -> Bool {
+    /// The `process_id` of the server answering on `port` (`INFO server`); -1 when it asks for a
+    /// password first; nil when nothing answers yet.
+    private static func serverProcessID(port: Int) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
+        guard fd >= 0 else { return nil }
         defer { close(fd) }
         var address = loopback(port: port)
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { return false }
-        let ping = Array("PING\r\n".utf8)
-        guard send(fd, ping, ping.count, 0) == ping.count else { return false }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let count = recv(fd, &buffer, buffer.count, 0)
-        guard count > 0 else { return false }
-        let reply = String(decoding: buffer[0..<count], as: UTF8.self)
-        return reply.hasPrefix("+PONG") || reply.hasPrefix("-NOAUTH")
+        guard connected == 0 else { return nil }
+        let request = Array("INFO server\r\n".utf8)
+        guard send(fd, request, request.count, 0) == request.count else { return nil }
+        var reply: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while reply.count < 65_536 {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            guard count > 0 else { break }
+            reply += buffer[0..<count]
+            let text = String(decoding: reply, as: UTF8.self)
+            if text.hasPrefix("-NOAUTH") || text.hasPrefix("-NOPERM") { return -1 }
+            if text.hasPrefix("-LOADING") { return nil }
+            if let line = text.split(separator: "\r\n").first(where: { $0.hasPrefix("process_id:") }), let pid = Int32(line.dropFirst("process_id:".count)) {
+                return pid
+            }
+        }
+        return nil
     }
 
     private static func loopback(port: Int) -> sockaddr_in {
