@@ -55,7 +55,11 @@ extension TaggedCache {
             ? distinct.map { RedisCommand.evalsha(CacheScripts.invalidate, keys: tagKeys($0), arguments: [retention]) }
             : [RedisCommand.evalsha(
                 CacheScripts.invalidate, keys: distinct.flatMap(tagKeys) + [RedisArgument(keys.garbageQueue)], arguments: [retention])]
-        commands.append(RedisCommand("PUBLISH", RedisArgument(keys.invalidationChannel), RedisArgument(distinct.joined(separator: "\n"))))
+        let publish = RedisCommand("PUBLISH", RedisArgument(keys.invalidationChannel), RedisArgument(distinct.joined(separator: "\n")))
+        // On one server the PUBLISH follows the script on one connection. A cluster runs each node's part
+        // of a pipeline in parallel: there it is sent only once every version is bumped, or another
+        // instance could evict, re-read the old version and refill its memory tier.
+        if !redis.isCluster { commands.append(publish) }
         let replies: [RedisReply]
         do {
             replies = try await redis.pipeline(commands)
@@ -66,7 +70,7 @@ extension TaggedCache {
         // Again, now that the versions are bumped: a read of this process that ran between the first
         // eviction and the INCR saw the old versions and may have refilled the tier.
         memory?.evict(tags: distinct)
-        let scriptReplies = replies.dropLast()
+        let scriptReplies = redis.isCluster ? replies[...] : replies.dropLast()
         let perTag = redis.isCluster ? Array(scriptReplies.map { $0.array?.first ?? $0 }) : (scriptReplies.first?.array ?? [])
         let refusal = scriptReplies.first { $0.errorMessage != nil }
         guard refusal == nil, perTag.count == distinct.count else {
@@ -84,11 +88,21 @@ extension TaggedCache {
             result.tags.append(.init(tag: tag, version: version, entries: entries))
         }
         if redis.isCluster {
-            // The versions are bumped: the invalidation has taken effect. Queue the sets to reclaim; if
-            // this is lost, they still expire with their last entry.
+            // The versions are bumped: the invalidation has taken effect in Redis. Tell the memory tiers,
+            // and queue the sets to reclaim (if that is lost, they still expire with their last entry).
             let garbage = result.tags.filter { $0.entries > 0 }.map { RedisArgument(keys.garbage($0.tag, id: batch)) }
-            if !garbage.isEmpty {
-                _ = try? await redis.send(RedisCommand("LPUSH", [RedisArgument(keys.garbageQueue)] + garbage))
+            var after = [publish]
+            if !garbage.isEmpty { after.append(RedisCommand("LPUSH", [RedisArgument(keys.garbageQueue)] + garbage)) }
+            let told: [RedisReply]
+            do {
+                told = try await redis.pipeline(after)
+            } catch {
+                statistics.count(\.errors)
+                throw CacheError(.redis, "invalidated \(distinct.joined(separator: ", ")) but could not tell the memory tiers: \(error); retry it", underlying: error)
+            }
+            if let refusal = told[0].errorMessage {
+                statistics.count(\.errors)
+                throw CacheError(.redis, "invalidated \(distinct.joined(separator: ", ")) but Redis refused the PUBLISH to the memory tiers: \(refusal)")
             }
         }
         statistics.count(\.invalidations, by: distinct.count)

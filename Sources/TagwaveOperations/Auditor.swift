@@ -42,11 +42,11 @@ public struct KeyAudit: Sendable, Hashable {
 /// ```
 public struct Auditor: Sendable {
     let ledger: Ledger
-    let redis: RedisClient?
+    let redis: (any RedisCommanding)?
     let cachePrefix: String
 
     /// An auditor; `redis` and `cachePrefix` are needed for ``key(_:limit:)`` only.
-    public init(ledger: Ledger, redis: RedisClient?, cachePrefix: String = "tw") {
+    public init(ledger: Ledger, redis: (any RedisCommanding)?, cachePrefix: String = "tw") {
         self.ledger = ledger
         self.redis = redis
         self.cachePrefix = cachePrefix

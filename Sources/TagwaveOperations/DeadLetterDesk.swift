@@ -64,7 +64,7 @@ public struct DeadLetterRetryResult: Sendable, Hashable, Encodable {
 /// ```
 public struct DeadLetterDesk: Sendable {
     let ledger: Ledger
-    let redis: RedisClient?
+    let redis: (any RedisCommanding)?
     let cache: TaggedCache?
     let planner: RulePlanner
     let warmer: (any WarmScheduling)?
@@ -84,7 +84,7 @@ public struct DeadLetterDesk: Sendable {
     ///   - maxPayloadBytes: the workers' payload limit.
     ///   - logger: where it logs.
     public init(
-        ledger: Ledger, redis: RedisClient?, cache: TaggedCache?, rules: [InvalidationRule],
+        ledger: Ledger, redis: (any RedisCommanding)?, cache: TaggedCache?, rules: [InvalidationRule],
         warmer: (any WarmScheduling)? = nil,
         operatorName: String, maxPayloadBytes: Int = Event.defaultMaximumPayloadBytes, logger: Logger
     ) {

@@ -48,11 +48,11 @@ public struct OffsetsReport: Sendable, Hashable, Encodable {
 
 /// Reads ``OffsetsReport``s.
 public struct OffsetsReader: Sendable {
-    let redis: RedisClient
+    let redis: any RedisCommanding
     let ledger: Ledger?
 
     /// A reader; without a ledger the report has Redis's view only.
-    public init(redis: RedisClient, ledger: Ledger?) {
+    public init(redis: any RedisCommanding, ledger: Ledger?) {
         self.redis = redis
         self.ledger = ledger
     }

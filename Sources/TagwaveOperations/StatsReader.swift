@@ -82,14 +82,14 @@ public struct OperationsStatistics: Sendable, Hashable, Encodable {
 
 /// Reads ``OperationsStatistics``.
 public struct StatsReader: Sendable {
-    let redis: RedisClient
+    let redis: any RedisCommanding
     let ledger: Ledger
     let stream: String
     let group: String
     let logger: Logger
 
     /// A reader.
-    public init(redis: RedisClient, ledger: Ledger, stream: String, group: String, logger: Logger) {
+    public init(redis: any RedisCommanding, ledger: Ledger, stream: String, group: String, logger: Logger) {
         self.redis = redis
         self.ledger = ledger
         self.stream = stream
@@ -105,7 +105,7 @@ public struct StatsReader: Sendable {
         guard sample.redisConnected else {
             throw OperationsError(
                 .unavailable,
-                "Redis at \(redis.configuration.address) is unreachable: \(sample.redisError ?? "no answer"); check that it runs and "
+                "Redis at \(redis.address) is unreachable: \(sample.redisError ?? "no answer"); check that it runs and "
                     + "REDIS_URL/--config (the ledger alone: `tagwave events list`)")
         }
         let statistics = try await ledger.statistics()

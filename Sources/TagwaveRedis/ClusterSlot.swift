@@ -44,7 +44,8 @@ extension RedisCommand {
         guard arguments.count > 1 else { return nil }
         switch name {
         case "PING", "INFO", "SCRIPT", "CLUSTER", "PUBLISH", "SUBSCRIBE", "ASKING", "TIME", "DBSIZE", "CLIENT", "HELLO",
-            "AUTH", "SELECT", "FLUSHALL", "FLUSHDB", "CONFIG", "ACL":
+            "AUTH", "SELECT", "FLUSHALL", "FLUSHDB", "CONFIG", "ACL", "SCAN", "KEYS", "RANDOMKEY":
+            // (SCAN, KEYS and RANDOMKEY see one node's keys: run them on each of `primaries()`.)
             return nil
         case "MEMORY", "XGROUP", "XINFO", "OBJECT":
             // MEMORY USAGE key, XGROUP CREATE key …, XINFO STREAM key, OBJECT ENCODING key
@@ -55,7 +56,10 @@ extension RedisCommand {
             return arguments[3]
         case "XREADGROUP", "XREAD":
             // … STREAMS key… id…
-            guard let streams = arguments.firstIndex(where: { String(decoding: $0, as: UTF8.self).uppercased() == "STREAMS" }),
+            // After `GROUP g c` of XREADGROUP: a group or consumer may itself be named "streams".
+            let options = name == "XREADGROUP" ? min(4, arguments.count) : 1
+            guard
+                let streams = arguments[options...].firstIndex(where: { String(decoding: $0, as: UTF8.self).uppercased() == "STREAMS" }),
                 streams + 1 < arguments.count
             else { return nil }
             return arguments[streams + 1]

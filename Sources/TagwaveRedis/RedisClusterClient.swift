@@ -21,6 +21,10 @@ public final class RedisClusterClient: Sendable {
     /// resharding redirects once or twice).
     public static let maximumRedirections = 5
 
+    /// How many `TRYAGAIN` answers (a multi-key command during a slot's migration) one command waits
+    /// out, 25 ms apart, before it fails.
+    public static let maximumTryAgains = 40
+
     let seeds: [RedisConfiguration]
     private let logger: Logger
     private let state = Mutex(State())
@@ -70,19 +74,38 @@ public final class RedisClusterClient: Sendable {
         let slot = command.routingKey.map(ClusterSlot.of)
         var target = try await address(forSlot: slot)
         var asking = false
-        for _ in 0...Self.maximumRedirections {
+        var redirections = 0
+        var tryAgains = 0
+        while true {
             do {
                 let node = try client(for: target)
                 return try await node.withConnection { [asking] connection in
-                    if asking { try connection.send(RedisCommand("ASKING")) }
-                    return try connection.send(command, blockingFor: blockingFor)
+                    guard asking else { return try connection.send(command, blockingFor: blockingFor) }
+                    // ASKING holds for one command only: an EVALSHA the node does not know would fall back
+                    // to EVAL without it (and be sent back by MOVED), so a script goes as EVAL at once.
+                    try connection.send(RedisCommand("ASKING"))
+                    return try connection.send(command.evalFallback ?? command, blockingFor: blockingFor)
                 }
             } catch let error as RedisError {
-                if let redirection = Redirection(error.serverMessage) {
+                if let redirection = Redirection(error.serverMessage, from: target) {
+                    redirections += 1
+                    guard redirections <= Self.maximumRedirections else {
+                        throw RedisError(
+                            .unavailable,
+                            "the cluster redirected \(command.name) more than \(Self.maximumRedirections) times: "
+                                + "it may be resharding; retry, and check `redis-cli --cluster check`")
+                    }
                     redirectionCount.add(1, ordering: .relaxed)
-                    if redirection.moved { try await refreshSlots(after: "MOVED \(redirection.slot) \(redirection.address)") }
+                    if redirection.moved { await learn(redirection) }
                     target = redirection.address
                     asking = !redirection.moved
+                    continue
+                }
+                if error.serverMessage?.hasPrefix("TRYAGAIN") == true, tryAgains < Self.maximumTryAgains {
+                    // A multi-key command during a slot's migration, its keys split between the two nodes:
+                    // the migration moves them within moments.
+                    tryAgains += 1
+                    try await Task.sleep(for: .milliseconds(25))
                     continue
                 }
                 if error.isConnectionProblem, error.code != .timeout {
@@ -92,10 +115,15 @@ public final class RedisClusterClient: Sendable {
                 throw error
             }
         }
-        throw RedisError(
-            .unavailable,
-            "the cluster redirected \(command.name) more than \(Self.maximumRedirections) times: "
-                + "it may be resharding; retry, and check `redis-cli --cluster check`")
+    }
+
+    /// Notes a `MOVED` slot's new owner at once and reads the whole map again (a failover or a
+    /// resharding moved more than one slot); a failed read leaves the noted owner in place.
+    private func learn(_ redirection: Redirection) async {
+        state.withLock { state in
+            if state.owners.indices.contains(redirection.slot) { state.owners[redirection.slot] = redirection.address }
+        }
+        try? await refreshSlots(after: "MOVED \(redirection.slot) \(redirection.address)")
     }
 
     /// Sends commands, grouped into one pipeline per node, and returns their replies in the order given.
@@ -115,15 +143,22 @@ public final class RedisClusterClient: Sendable {
             for (address, indices) in byNode {
                 let node = try client(for: address)
                 group.addTask {
-                    let answers = try await node.pipeline(indices.map { commands[$0] })
-                    return Array(zip(indices, answers))
+                    do {
+                        let answers = try await node.pipeline(indices.map { commands[$0] })
+                        return Array(zip(indices, answers))
+                    } catch let error as RedisError where error.isConnectionProblem && error.code != .timeout {
+                        // As in send(): the node may be gone; the next call should find its successor.
+                        try? await self.refreshSlots(after: "\(address) failed: \(error)")
+                        throw error
+                    }
                 }
             }
             for try await answered in group {
                 for (index, reply) in answered { replies[index] = reply }
             }
         }
-        for index in replies.indices where Redirection(replies[index].errorMessage) != nil {
+        for index in replies.indices
+        where Redirection(replies[index].errorMessage, from: "") != nil || replies[index].errorMessage?.hasPrefix("TRYAGAIN") == true {
             do {
                 replies[index] = try await send(commands[index])
             } catch let error as RedisError where error.code == .server {
@@ -236,12 +271,19 @@ struct Redirection: Equatable {
     var slot: Int
     var address: String
 
-    init?(_ serverMessage: String?) {
+    /// Parses the reply of the node at `replier` (`host:port`): a redirection without a host
+    /// (`MOVED 3999 :6381`, when the cluster announces no endpoint) names that node's host.
+    init?(_ serverMessage: String?, from replier: String) {
         guard let serverMessage else { return nil }
         let parts = serverMessage.split(separator: " ")
         guard parts.count == 3, parts[0] == "MOVED" || parts[0] == "ASK", let slot = Int(parts[1]) else { return nil }
         moved = parts[0] == "MOVED"
         self.slot = slot
-        address = String(parts[2])
+        let address = String(parts[2])
+        if address.hasPrefix(":"), let colon = replier.lastIndex(of: ":") {
+            self.address = String(replier[..<colon]) + address
+        } else {
+            self.address = address
+        }
     }
 }

@@ -40,7 +40,7 @@ struct HealthCommand: AsyncParsableCommand {
             }
             let settings = try options.settings()
             let logger = Logger(label: "tagwave.health")
-            let redis = RedisClient(configuration: settings.redis, logger: logger)
+            let redis = OperationsOptions.client(settings, logger: logger)
             var ledgerProblem: String?
             var ledger: Ledger?
             do {

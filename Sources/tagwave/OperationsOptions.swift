@@ -45,6 +45,7 @@ struct OperationsOptions: ParsableArguments {
             settings.redis.username = parsed.username
             settings.redis.password = parsed.password
             settings.redis.database = parsed.database
+            settings.redisCluster = []  // one server, as the flag says
         }
         settings.redis.poolSize = 2
         settings.redis.clientName = "tagwave-cli"
@@ -72,7 +73,7 @@ struct OperationsOptions: ParsableArguments {
     }
 
     /// Runs `body` with a Redis client checked by ``connectRedis(_:)``, and shuts it down on every path.
-    func withRedis<T>(_ settings: TagwaveConfiguration, _ body: (RedisClient) async throws -> T) async throws -> T {
+    func withRedis<T>(_ settings: TagwaveConfiguration, _ body: (any RedisCommanding) async throws -> T) async throws -> T {
         let redis = try await connectRedis(settings)
         do {
             let result = try await body(redis)
@@ -85,16 +86,16 @@ struct OperationsOptions: ParsableArguments {
     }
 
     /// A Redis client, checked with a `PING`: a verb that needs Redis fails at once (exit 69) when it is unreachable.
-    func connectRedis(_ settings: TagwaveConfiguration) async throws -> RedisClient {
-        let redis = RedisClient(configuration: settings.redis, logger: Logger(label: "tagwave.redis"))
+    func connectRedis(_ settings: TagwaveConfiguration) async throws -> any RedisCommanding {
+        let redis = Self.client(settings, logger: Logger(label: "tagwave.redis"))
         do {
             try await redis.send(RedisCommand("PING"))
         } catch {
             await redis.shutdown()
             throw CommandError(
                 message:
-                    "Redis at \(settings.redis.redactedURL) is unreachable: \(error); check that it runs and --redis-url, "
-                    + "REDIS_URL or the configuration's redis.url",
+                    "Redis at \(redis.address) is unreachable: \(error); check that it runs and --redis-url, "
+                    + "REDIS_URL, REDIS_CLUSTER or the configuration's redis.url / redis.cluster",
                 code: ExitCodes.unavailable)
         }
         return redis
@@ -178,4 +179,13 @@ enum Cell {
 /// True when the file descriptor is a terminal.
 func isTerminal(_ descriptor: Int32) -> Bool {
     isatty(descriptor) == 1
+}
+
+extension OperationsOptions {
+    /// The configuration's Redis: one server, or the cluster its `redis.cluster` names.
+    static func client(_ settings: TagwaveConfiguration, logger: Logger) -> any RedisCommanding {
+        settings.redisCluster.isEmpty
+            ? RedisClient(configuration: settings.redis, logger: logger)
+            : RedisClusterClient(seeds: settings.clusterSeeds, logger: logger)
+    }
 }

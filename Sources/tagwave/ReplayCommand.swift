@@ -220,7 +220,7 @@ struct WarmingService {
     let group: ServiceGroup
     let running: Task<Void, any Error>
 
-    static func start(redis: RedisClient, ledger: Ledger, settings: TagwaveConfiguration) async throws -> WarmingService
+    static func start(redis: any RedisCommanding, ledger: Ledger, settings: TagwaveConfiguration) async throws -> WarmingService
     {
         let logger = Logger(label: "tagwave.warmer")
         let warmer = Warmer(redis: redis, ledger: ledger, configuration: WarmerConfiguration(settings), logger: logger)
