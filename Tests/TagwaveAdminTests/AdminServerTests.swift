@@ -37,7 +37,9 @@ struct AdminServerTests {
         }
         // Nothing listens on this port: the probe cannot reach Redis.
         try await AdminHarness.with { harness in
-            var configuration = RedisConfiguration(host: "127.0.0.1", port: try RedisServer.freePort())
+            let closed = try ClosedPort()
+            defer { withExtendedLifetime(closed) {} }  // refusing connections until the test ends
+            var configuration = RedisConfiguration(host: "127.0.0.1", port: closed.port)
             configuration.connectTimeout = .milliseconds(300)
             configuration.commandTimeout = .milliseconds(300)
             let unreachable = RedisClient(configuration: configuration, logger: quietLogger("test.redis.down"))

@@ -89,7 +89,9 @@ struct GetOrSetTests {
     }
 
     @Test func anUnreachableRedisFallsBackToTheFactoryWithinTheCommandTimeout() async throws {
-        let port = try RedisServer.freePort()
+        let closed = try ClosedPort()
+        defer { withExtendedLifetime(closed) {} }  // refusing connections until the test ends
+        let port = closed.port
         var redisConfiguration = RedisConfiguration(host: "127.0.0.1", port: port)
         redisConfiguration.connectTimeout = .milliseconds(200)
         let cache = TaggedCache(redis: RedisClient(configuration: redisConfiguration, logger: Logger(label: "t")), logger: Logger(label: "t"))

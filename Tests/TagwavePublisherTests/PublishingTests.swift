@@ -182,8 +182,9 @@ struct PublishingTests {
     }
 
     @Test func anUnusableConfigurationIsRefusedAtInit() async throws {
-        let redis = RedisClient(
-            configuration: RedisConfiguration(port: try RedisServer.freePort()), logger: quietLogger)
+        let closed = try ClosedPort()
+        defer { withExtendedLifetime(closed) {} }  // refusing connections until the test ends
+        let redis = RedisClient(configuration: RedisConfiguration(port: closed.port), logger: quietLogger)
         for configuration in [
             PublisherConfiguration(stream: ""),
             PublisherConfiguration(trim: .approximateMaxLength(0, allowDroppingUnprocessed: true)),

@@ -197,8 +197,9 @@ struct SpoolTests {
 
     @Test func aSecondPublisherOnTheSameSpoolFileIsRefused() async throws {
         try await withTemporaryDirectory { directory in
-            let redis = RedisClient(
-                configuration: RedisConfiguration(port: try RedisServer.freePort()), logger: quietLogger)
+            let closed = try ClosedPort()
+            defer { withExtendedLifetime(closed) {} }  // refusing connections until the test ends
+            let redis = RedisClient(configuration: RedisConfiguration(port: closed.port), logger: quietLogger)
             let first = try makePublisher(redis, spoolIn: directory)
             #expect(try await first.spooledCount() == 0)
 
@@ -216,8 +217,9 @@ struct SpoolTests {
 
     @Test func aSpoolInAMissingDirectoryOrOnAnotherDatabaseIsRefused() async throws {
         try await withTemporaryDirectory { directory in
-            let redis = RedisClient(
-                configuration: RedisConfiguration(port: try RedisServer.freePort()), logger: quietLogger)
+            let closed = try ClosedPort()
+            defer { withExtendedLifetime(closed) {} }  // refusing connections until the test ends
+            let redis = RedisClient(configuration: RedisConfiguration(port: closed.port), logger: quietLogger)
             let missing = directory.appendingPathComponent("nowhere/publisher-spool.sqlite").path
             let error = #expect(throws: PublisherError.self) {
                 try Publisher(

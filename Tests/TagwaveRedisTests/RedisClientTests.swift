@@ -135,7 +135,9 @@ struct RedisClientTests {
     }
 
     @Test func aRefusedConnectionSaysWhatToDo() async throws {
-        let port = try RedisServer.freePort()
+        let closed = try ClosedPort()
+        defer { withExtendedLifetime(closed) {} }  // refusing connections until the test ends
+        let port = closed.port
         let configuration = RedisConfiguration(host: "127.0.0.1", port: port, initialReconnectDelay: .seconds(5))
         let redis = RedisClient(configuration: configuration, logger: Logger(label: "t"))
         let error = await #expect(throws: RedisError.self) { try await redis.send(RedisCommand("PING")) }
