@@ -43,70 +43,80 @@ extension TaggedCache {
         guard !distinct.isEmpty else { return InvalidationResult(tags: []) }
         memory?.evict(tags: distinct)
         let batch = UUID().uuidString
+        let publish = RedisCommand("PUBLISH", RedisArgument(keys.invalidationChannel), RedisArgument(distinct.joined(separator: "\n")))
+        let perTag = try await bumpVersions(of: distinct, batch: batch, publish: publish)
+        // Again, now that the versions are bumped: a read of this process that ran between the first
+        // eviction and the INCR saw the old versions and may have refilled the tier.
+        memory?.evict(tags: distinct)
+        var result = InvalidationResult(tags: [])
+        result.tags.reserveCapacity(distinct.count)
+        for (tag, reply) in zip(distinct, perTag) {
+            guard let pair = reply.array, pair.count == 2, let version = pair[0].int, let entries = pair[1].int else {
+                throw failure("unexpected reply invalidating \(tag): \(reply.shortText)")
+            }
+            result.tags.append(.init(tag: tag, version: version, entries: entries))
+        }
+        if redis.isCluster {
+            // The invalidation has taken effect in Redis. Now tell the memory tiers, and queue the sets to
+            // reclaim (if that is lost, they still expire with their last entry).
+            let garbage = result.tags.filter { $0.entries > 0 }.map { RedisArgument(keys.garbage($0.tag, id: batch)) }
+            let after = [publish] + (garbage.isEmpty ? [] : [RedisCommand("LPUSH", [RedisArgument(keys.garbageQueue)] + garbage)])
+            let told = try await pipeline(after, failing: "invalidated \(distinct.joined(separator: ", ")) but could not tell the memory tiers")
+            if let refusal = told[0].errorMessage {
+                throw failure("invalidated \(distinct.joined(separator: ", ")) but Redis refused the PUBLISH to the memory tiers: \(refusal)")
+            }
+        }
+        statistics.count(\.invalidations, by: distinct.count)
+        return result
+    }
+
+    /// Runs INVALIDATE for `distinct` and returns its `{version, live}` reply per tag.
+    ///
+    /// One server takes every tag in one script, the queue last, with the `PUBLISH` behind it on the
+    /// same connection. On a cluster each call keeps to one tag's slot, without the queue, and the
+    /// `PUBLISH` is left to the caller: the nodes run their part of a pipeline in parallel, so a
+    /// `PUBLISH` beside the scripts could reach another instance before a version is bumped, and it
+    /// could refill its memory tier from the old version (see docs/cache-protocol.md).
+    private func bumpVersions(of distinct: [String], batch: String, publish: RedisCommand) async throws -> [RedisReply] {
         let retention = RedisArgument(configuration.versionRetention.wholeMilliseconds)
         let keys = self.keys
         let tagKeys = { (tag: String) in
             [RedisArgument(keys.version(tag)), RedisArgument(keys.members(tag)), RedisArgument(keys.garbage(tag, id: batch))]
         }
-        // One server takes every tag in one script, the queue last. On a cluster each script call keeps
-        // to one tag's slot, without the queue; the garbage sets are queued after (see the protocol).
-        var commands =
+        let commands =
             redis.isCluster
             ? distinct.map { RedisCommand.evalsha(CacheScripts.invalidate, keys: tagKeys($0), arguments: [retention]) }
-            : [RedisCommand.evalsha(
-                CacheScripts.invalidate, keys: distinct.flatMap(tagKeys) + [RedisArgument(keys.garbageQueue)], arguments: [retention])]
-        let publish = RedisCommand("PUBLISH", RedisArgument(keys.invalidationChannel), RedisArgument(distinct.joined(separator: "\n")))
-        // On one server the PUBLISH follows the script on one connection. A cluster runs each node's part
-        // of a pipeline in parallel: there it is sent only once every version is bumped, or another
-        // instance could evict, re-read the old version and refill its memory tier.
-        if !redis.isCluster { commands.append(publish) }
-        let replies: [RedisReply]
+            : [
+                RedisCommand.evalsha(
+                    CacheScripts.invalidate, keys: distinct.flatMap(tagKeys) + [RedisArgument(keys.garbageQueue)], arguments: [retention]),
+                publish,
+            ]
+        let replies = try await pipeline(commands, failing: "invalidation of \(distinct.joined(separator: ", ")) failed")
+        let scripts = redis.isCluster ? replies[...] : replies.dropLast()
+        if let refusal = scripts.first(where: { $0.errorMessage != nil }) {
+            throw failure("Redis refused to invalidate \(distinct.joined(separator: ", ")): \(refusal.errorMessage ?? refusal.shortText)")
+        }
+        let perTag = redis.isCluster ? scripts.map { $0.array?.first ?? $0 } : (scripts.first?.array ?? [])
+        guard perTag.count == distinct.count else {
+            throw failure("Redis answered \(perTag.count) results invalidating \(distinct.count) tags: \(scripts.first?.shortText ?? "")")
+        }
+        return perTag
+    }
+
+    /// `redis.pipeline`, counting a failure and naming what failed; retrying is safe (invalidation is idempotent).
+    private func pipeline(_ commands: [RedisCommand], failing what: String) async throws -> [RedisReply] {
         do {
-            replies = try await redis.pipeline(commands)
+            return try await redis.pipeline(commands)
         } catch {
             statistics.count(\.errors)
-            throw CacheError(.redis, "invalidation of \(distinct.joined(separator: ", ")) failed: \(error); retry it", underlying: error)
+            throw CacheError(.redis, "\(what): \(error); retry it", underlying: error)
         }
-        // Again, now that the versions are bumped: a read of this process that ran between the first
-        // eviction and the INCR saw the old versions and may have refilled the tier.
-        memory?.evict(tags: distinct)
-        let scriptReplies = redis.isCluster ? replies[...] : replies.dropLast()
-        let perTag = redis.isCluster ? Array(scriptReplies.map { $0.array?.first ?? $0 }) : (scriptReplies.first?.array ?? [])
-        let refusal = scriptReplies.first { $0.errorMessage != nil }
-        guard refusal == nil, perTag.count == distinct.count else {
-            statistics.count(\.errors)
-            let reply = refusal ?? scriptReplies.first ?? .null
-            throw CacheError(.redis, "Redis refused to invalidate \(distinct.joined(separator: ", ")): \(reply.errorMessage ?? reply.shortText)")
-        }
-        var result = InvalidationResult(tags: [])
-        result.tags.reserveCapacity(distinct.count)
-        for (tag, reply) in zip(distinct, perTag) {
-            guard let pair = reply.array, pair.count == 2, let version = pair[0].int, let entries = pair[1].int else {
-                statistics.count(\.errors)
-                throw CacheError(.redis, "unexpected reply invalidating \(tag): \(reply.shortText)")
-            }
-            result.tags.append(.init(tag: tag, version: version, entries: entries))
-        }
-        if redis.isCluster {
-            // The versions are bumped: the invalidation has taken effect in Redis. Tell the memory tiers,
-            // and queue the sets to reclaim (if that is lost, they still expire with their last entry).
-            let garbage = result.tags.filter { $0.entries > 0 }.map { RedisArgument(keys.garbage($0.tag, id: batch)) }
-            var after = [publish]
-            if !garbage.isEmpty { after.append(RedisCommand("LPUSH", [RedisArgument(keys.garbageQueue)] + garbage)) }
-            let told: [RedisReply]
-            do {
-                told = try await redis.pipeline(after)
-            } catch {
-                statistics.count(\.errors)
-                throw CacheError(.redis, "invalidated \(distinct.joined(separator: ", ")) but could not tell the memory tiers: \(error); retry it", underlying: error)
-            }
-            if let refusal = told[0].errorMessage {
-                statistics.count(\.errors)
-                throw CacheError(.redis, "invalidated \(distinct.joined(separator: ", ")) but Redis refused the PUBLISH to the memory tiers: \(refusal)")
-            }
-        }
-        statistics.count(\.invalidations, by: distinct.count)
-        return result
+    }
+
+    /// A ``CacheError`` for Redis's answer, counted.
+    private func failure(_ message: String) -> CacheError {
+        statistics.count(\.errors)
+        return CacheError(.redis, message)
     }
 
     /// Reclaims the memory of invalidated entries, a bounded chunk per Redis call, until the queue is
