@@ -165,7 +165,7 @@ extension TaggedCache {
     /// interrupted (messages may have been missed). Returns at once when there is no memory tier.
     public func run() async {
         guard let memory else { return }
-        let subscriber = RedisSubscriber(configuration: redis.subscriptionConfiguration, logger: logger)
+        let subscriber = RedisSubscriber(configurations: redis.subscriptionConfigurations, logger: logger)
         for await event in subscriber.events(channels: [keys.invalidationChannel]) {
             switch event {
             case .message(_, let payload):

@@ -16,8 +16,9 @@ public protocol RedisCommanding: AnyObject, Sendable {
     /// - Throws: ``RedisError`` for connection problems only.
     func pipeline(_ commands: [RedisCommand]) async throws -> [RedisReply]
 
-    /// Where a subscriber connects to hear Pub/Sub messages (a cluster delivers `PUBLISH` to every node).
-    var subscriptionConfiguration: RedisConfiguration { get }
+    /// Where a subscriber may connect to hear Pub/Sub messages, tried in turn (a cluster delivers
+    /// `PUBLISH` to every node).
+    var subscriptionConfigurations: [RedisConfiguration] { get }
 
     /// True for a Redis Cluster: one command's keys must then share a slot (a hash tag).
     var isCluster: Bool { get }
@@ -46,13 +47,13 @@ extension RedisCommanding {
 }
 
 extension RedisClient: RedisCommanding {
-    public var subscriptionConfiguration: RedisConfiguration { configuration }
+    public var subscriptionConfigurations: [RedisConfiguration] { [configuration] }
     public var isCluster: Bool { false }
     public var address: String { configuration.address }
 }
 
 extension RedisClusterClient: RedisCommanding {
-    public var subscriptionConfiguration: RedisConfiguration { seeds[0] }
+    public var subscriptionConfigurations: [RedisConfiguration] { seeds }
     public var isCluster: Bool { true }
     public var address: String { "cluster " + seeds.map(\.address).joined(separator: ",") }
 }

@@ -16,6 +16,9 @@ import _TagwaveThreads
 /// A gap in the subscription is reported as ``Event/disconnected(_:)``: messages published while
 /// disconnected are lost (that is Pub/Sub), so a consumer that keeps derived state (an in-memory
 /// cache tier) must drop it then.
+///
+/// Given several nodes (a Redis Cluster delivers `PUBLISH` on every node), it subscribes on the first
+/// that answers and moves to the next when its node fails.
 public final class RedisSubscriber: Sendable {
     /// What the subscription delivers.
     public enum Event: Sendable, Equatable {
@@ -27,12 +30,18 @@ public final class RedisSubscriber: Sendable {
         case disconnected(String)
     }
 
-    private let configuration: RedisConfiguration
+    private let configurations: [RedisConfiguration]
     private let logger: Logger
 
-    /// A subscriber; nothing connects until ``events(channels:)`` is iterated.
-    public init(configuration: RedisConfiguration, logger: Logger) {
-        self.configuration = configuration
+    /// A subscriber on one server; nothing connects until ``events(channels:)`` is iterated.
+    public convenience init(configuration: RedisConfiguration, logger: Logger) {
+        self.init(configurations: [configuration], logger: logger)
+    }
+
+    /// A subscriber on any of `configurations` (nodes of one cluster), tried in turn.
+    public init(configurations: [RedisConfiguration], logger: Logger) {
+        precondition(!configurations.isEmpty, "a subscriber needs at least one node")
+        self.configurations = configurations
         self.logger = logger
     }
 
@@ -42,12 +51,18 @@ public final class RedisSubscriber: Sendable {
         let box = StopFlag()
         continuation.onTermination = { _ in box.stop() }
         let thread = OwnedThread(name: "tagwave-redis-subscriber")
-        let configuration = self.configuration
-        var logger = self.logger
-        logger[metadataKey: "redis.address"] = "\(configuration.address)"
-        let health = ConnectionHealth(initialDelay: configuration.initialReconnectDelay, maxDelay: configuration.maxReconnectDelay)
-        thread.submit { [logger] in
-            let connection = RedisConnection(configuration: configuration, logger: logger, health: health)
+        let configurations = self.configurations
+        let logger = self.logger
+        thread.submit {
+            var node = 0
+            func connect(_ index: Int) -> RedisConnection {
+                let configuration = configurations[index]
+                var logger = logger
+                logger[metadataKey: "redis.address"] = "\(configuration.address)"
+                let health = ConnectionHealth(initialDelay: configuration.initialReconnectDelay, maxDelay: configuration.maxReconnectDelay)
+                return RedisConnection(configuration: configuration, logger: logger, health: health)
+            }
+            var connection = connect(node)
             var subscribed = false
             while !box.isStopped {
                 do {
@@ -67,6 +82,10 @@ public final class RedisSubscriber: Sendable {
                     if subscribed { continuation.yield(.disconnected("\(error)")) }
                     subscribed = false
                     connection.close()
+                    if configurations.count > 1 {
+                        node = (node + 1) % configurations.count
+                        connection = connect(node)
+                    }
                     Self.pause(milliseconds: 50)
                 }
             }

@@ -48,6 +48,34 @@ struct ClusterWorkerTests {
         } }
     }
 
+    @Test func memoryTiersStayCoherentWhenTheFirstSeedIsDown() async throws {
+        try await RedisCluster.with { cluster in
+            let down = try ClosedPort()
+            defer { withExtendedLifetime(down) {} }
+            let seeds = [RedisConfiguration(host: "127.0.0.1", port: down.port), cluster.nodes[1].configuration()]
+            var configuration = CacheConfiguration()
+            configuration.memoryTier = MemoryTierConfiguration(maxEntries: 100, maxBytes: 1 << 20)
+            let clientA = RedisClusterClient(seeds: seeds, logger: Self.quiet)
+            let clientB = RedisClusterClient(seeds: seeds, logger: Self.quiet)
+            let a = TaggedCache(redis: clientA, configuration: configuration, logger: Self.quiet)
+            let b = TaggedCache(redis: clientB, configuration: configuration, logger: Self.quiet)
+            let coherence = Task { await a.run() }
+            try await Task.sleep(for: .milliseconds(500))  // subscribed, on the second seed
+            _ = try await a.getOrSet("k", tags: ["teacher:1"], ttl: 60) { "v1" }
+            _ = try await a.get("k", as: String.self, tags: ["teacher:1"])
+            #expect(a.memoryTierUsage.entries == 1)
+
+            try await b.invalidate(tag: "teacher:1")
+            let deadline = ContinuousClock.now + .seconds(2)
+            while a.memoryTierUsage.entries > 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+            #expect(a.memoryTierUsage.entries == 0)
+            #expect(try await a.get("k", as: String.self, tags: ["teacher:1"]) == nil)
+            coherence.cancel()
+            await clientA.shutdown()
+            await clientB.shutdown()
+        }
+    }
+
     @Test func aWorkerOnAHashTaggedStreamInvalidatesTagsOnEveryNode() async throws {
         try await RedisCluster.with { cluster in try await cluster.withClient { client in
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tagwave-cluster-\(UUID().uuidString)")
