@@ -32,7 +32,7 @@ public final class Publisher: Sendable {
     /// The configuration it was created with.
     public let configuration: PublisherConfiguration
 
-    let redis: RedisClient
+    let redis: any RedisCommanding
     let logger: Logger
     let spool: PublisherSpool?
     /// One drain at a time, so no spooled event is sent twice by two drains.
@@ -60,13 +60,14 @@ public final class Publisher: Sendable {
     /// Events left in the spool by an earlier run are delivered first, before any new event.
     ///
     /// - Parameters:
-    ///   - redis: The client to publish with. The publisher does not shut it down.
+    ///   - redis: The client to publish with: one server, or a Redis Cluster (the stream lives on the
+    ///     node of its slot). The publisher does not shut it down.
     ///   - configuration: The stream, the spool and the trimming policy.
     ///   - logger: Where outages and drains are reported (once per outage).
     /// - Throws: ``PublisherError``: ``PublisherError/Code/invalidConfiguration`` for an unusable
     ///   configuration, e.g. ``PublisherTrim/approximateMaxLength(_:allowDroppingUnprocessed:)``
     ///   without the opt-in; ``PublisherError/Code/spool`` when the spool's directory is missing.
-    public init(redis: RedisClient, configuration: PublisherConfiguration, logger: Logger) throws {
+    public init(redis: any RedisCommanding, configuration: PublisherConfiguration, logger: Logger) throws {
         if let why = configuration.whyInvalid {
             throw PublisherError(.invalidConfiguration, "invalid publisher configuration: \(why)")
         }

@@ -216,3 +216,22 @@ struct PublishingTests {
         }
     }
 }
+
+@Suite("Publishing to a real Redis Cluster")
+struct ClusterPublishingTests {
+    @Test func aBatchReachesAHashTaggedStreamOnItsNodeInOrder() async throws {
+        try await RedisCluster.with { cluster in try await cluster.withClient { client in
+            let publisher = try Publisher(
+                redis: client, configuration: PublisherConfiguration(stream: "events:{0}"), logger: quietLogger)
+            let events = (0..<20).map { Event(type: "session.created", payload: .object([("teacherId", .string("t\($0)"))]), id: "evt-\($0)") }
+            let receipts = try await publisher.publish(events)
+            #expect(receipts.map(\.eventID) == events.map { $0.id ?? "" })
+            let stored = try await client.send(RedisCommand("XRANGE", "events:{0}", "-", "+")).array ?? []
+            #expect(stored.count == 20)
+            // All on the node of the stream's slot, which may not be the seed's.
+            let owner = try await cluster.nodeIndex(servingSlot: ClusterSlot.of("events:{0}"))
+            #expect(try await cluster.withNode(owner) { try await $0.send(RedisCommand("XLEN", "events:{0}")).int } == 20)
+            await publisher.shutdown()
+        } }
+    }
+}
