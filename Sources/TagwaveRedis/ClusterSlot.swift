@@ -45,7 +45,7 @@ extension RedisCommand {
         switch name {
         case "PING", "INFO", "SCRIPT", "CLUSTER", "PUBLISH", "SUBSCRIBE", "ASKING", "TIME", "DBSIZE", "CLIENT", "HELLO",
             "AUTH", "SELECT", "FLUSHALL", "FLUSHDB", "CONFIG", "ACL", "SCAN", "KEYS", "RANDOMKEY":
-            // (SCAN, KEYS and RANDOMKEY see one node's keys: run them on each of `primaries()`.)
+            // (SCAN, KEYS and RANDOMKEY see only the keys of the node that answers.)
             return nil
         case "MEMORY", "XGROUP", "XINFO", "OBJECT":
             // MEMORY USAGE key, XGROUP CREATE key …, XINFO STREAM key, OBJECT ENCODING key

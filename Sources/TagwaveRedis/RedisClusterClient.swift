@@ -157,8 +157,8 @@ public final class RedisClusterClient: Sendable {
                 for (index, reply) in answered { replies[index] = reply }
             }
         }
-        for index in replies.indices
-        where Redirection(replies[index].errorMessage, from: "") != nil || replies[index].errorMessage?.hasPrefix("TRYAGAIN") == true {
+        // What send() would have redirected or waited out is sent again through it.
+        for index in replies.indices where Redirection.isRetried(replies[index].errorMessage) {
             do {
                 replies[index] = try await send(commands[index])
             } catch let error as RedisError where error.code == .server {
@@ -166,16 +166,6 @@ public final class RedisClusterClient: Sendable {
             }
         }
         return replies
-    }
-
-    /// A client for every primary of the cluster, by address, e.g. to send a command to each
-    /// (`SCRIPT LOAD`, `INFO`).
-    public func primaries() async throws -> [String: RedisClient] {
-        _ = try await address(forSlot: nil)
-        let addresses = Set(state.withLock { $0.owners })
-        var clients: [String: RedisClient] = [:]
-        for address in addresses where !address.isEmpty { clients[address] = try client(for: address) }
-        return clients
     }
 
     /// The address (`host:port`) of the primary serving `slot` now, per the client's map.
@@ -270,6 +260,12 @@ struct Redirection: Equatable {
     var moved: Bool
     var slot: Int
     var address: String
+
+    /// True for the error replies ``RedisClusterClient/send(_:blockingFor:)`` follows or waits out:
+    /// `MOVED`, `ASK` and `TRYAGAIN`.
+    static func isRetried(_ serverMessage: String?) -> Bool {
+        Redirection(serverMessage, from: "") != nil || serverMessage?.hasPrefix("TRYAGAIN") == true
+    }
 
     /// Parses the reply of the node at `replier` (`host:port`): a redirection without a host
     /// (`MOVED 3999 :6381`, when the cluster announces no endpoint) names that node's host.
