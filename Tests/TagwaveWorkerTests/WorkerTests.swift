@@ -187,11 +187,13 @@ struct SlowHandlerTests {
             let calls = Mutex(0)
             let handler: EventHandler = { _, _ in
                 calls.withLock { $0 += 1 }
-                try await Task.sleep(for: .milliseconds(3500))
+                try await Task.sleep(for: .milliseconds(6500))
             }
-            // The handler runs 2.3 times the claim timeout; the second worker tries to claim every 750 ms.
-            let first = h.worker(consumer: "slow", claimIdle: .milliseconds(1500))
-            let second = h.worker(consumer: "other", claimIdle: .milliseconds(1500))
+            // The handler runs 2.2 times the claim timeout; the second worker tries to claim every 1.5 s.
+            // The heartbeat beats every 600 ms: only a 2.4 s stall of the whole process (seen at the
+            // start of a full parallel run on two cores: 1.2 s was not enough) lets the claim through.
+            let first = h.worker(consumer: "slow", claimIdle: .seconds(3))
+            let second = h.worker(consumer: "other", claimIdle: .seconds(3))
             first.on("report.requested", handler)
             second.on("report.requested", handler)
             try await h.publish(type: "report.requested", payload: #"{"reportId":"r1"}"#, id: "r1")
@@ -201,7 +203,7 @@ struct SlowHandlerTests {
             let b = Task { try await second.run() }
             defer { b.cancel() }
             try await h.eventually { try await h.processedCount() == 1 }
-            try await Task.sleep(for: .milliseconds(1600))
+            try await Task.sleep(for: .milliseconds(3200))
             #expect(calls.withLock { $0 } == 1)
             #expect(second.progress.processed == 0 && second.progress.duplicates == 0)
             try await h.eventually { try await h.pending() == 0 }  // acknowledged after the commit
