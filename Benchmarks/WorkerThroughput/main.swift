@@ -80,6 +80,8 @@ func cpuSeconds() async throws -> (tagwave: Double, redis: Double) {
     return (own, redisCPU)
 }
 
+// A profiler attached from here on (`perf record -p`) sees only the worker's steady state.
+FileHandle.standardError.write(Data("tagwave-bench: workload ready, worker starting\n".utf8))
 let cpuBefore = try await cpuSeconds()
 let started = ContinuousClock.now
 let running = Task { try await worker.run() }

@@ -128,7 +128,8 @@ extension Ledger {
             let condition = try LedgerSelectionSQL(selection, path: path)
             let ordering =
                 switch order {
-                case .newestFirst: "ORDER BY e.occurred_at_ms DESC, e.seq DESC"
+                // events_by_time_type gives this order without a sort (ties in one millisecond go by type, then seq).
+                case .newestFirst: "ORDER BY e.occurred_at_ms DESC, e.type DESC, e.seq DESC"
                 case .recording: "ORDER BY e.seq"
                 }
             return try database.transaction(.deferred) {

@@ -51,7 +51,7 @@ extension Ledger {
             let select = try database.cachedStatement(
                 """
                 SELECT \(LedgerReader.eventColumns) FROM events e \(whereClause)
-                ORDER BY e.occurred_at_ms DESC, e.seq DESC LIMIT :limit
+                ORDER BY e.occurred_at_ms DESC, e.type DESC, e.seq DESC LIMIT :limit  -- events_by_time_type's order
                 """
             )
             try select.bind(name: ":type", filter.type)
