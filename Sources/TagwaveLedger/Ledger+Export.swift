@@ -259,16 +259,8 @@ struct LedgerSelectionSQL {
         if let after = selection.afterSeq { add("e.seq > ?", [.integer(after)]) }
         if let through = selection.throughSeq { add("e.seq <= ?", [.integer(through)]) }
         if let tag = selection.tag {
-            add(
-                """
-                e.seq IN (
-                    SELECT x.event_seq FROM tag_runs r CROSS JOIN tag_index x WHERE x.run = r.run AND x.tag = ?
-                    UNION ALL
-                    SELECT l.event_seq FROM tag_log l WHERE l.tag = ?
-                )
-                """,
-                [.text(tag), .text(tag)]
-            )
+            let query = LedgerTagSearch.query(tag)
+            add("e.seq IN (\(LedgerTagSearch.eventsWithTag("?")))", [.text(query), .text(query)])
         }
     }
 

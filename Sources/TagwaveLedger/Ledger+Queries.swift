@@ -37,15 +37,7 @@ extension Ledger {
             if filter.until != nil { conditions.append("e.occurred_at_ms < :until") }
             if filter.status != nil { conditions.append("e.status = :status") }
             if filter.tag != nil {
-                conditions.append(
-                    """
-                    e.seq IN (
-                        SELECT x.event_seq FROM tag_runs r CROSS JOIN tag_index x WHERE x.run = r.run AND x.tag = :tag
-                        UNION ALL
-                        SELECT l.event_seq FROM tag_log l WHERE l.tag = :tag
-                    )
-                    """
-                )
+                conditions.append("e.seq IN (\(LedgerTagSearch.eventsWithTag(":tag")))")
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             let select = try database.cachedStatement(
@@ -58,7 +50,7 @@ extension Ledger {
             try select.bind(name: ":since", filter.since?.millisecondsSinceEpoch)
             try select.bind(name: ":until", filter.until?.millisecondsSinceEpoch)
             try select.bind(name: ":status", filter.status?.rawValue)
-            try select.bind(name: ":tag", filter.tag)
+            try select.bind(name: ":tag", filter.tag.map(LedgerTagSearch.query))
             try select.bind(name: ":limit", max(0, filter.limit))
             let reader = LedgerReader(path: path)
             var events: [LedgerEvent] = []
@@ -87,19 +79,20 @@ extension Ledger {
         try await withDatabase { [path] database in
             let select = try database.cachedStatement(
                 """
-                SELECT t.invalidated_at_ms, t.entries_removed, coalesce(o.handler, e.invalidation_handler),
-                    coalesce(o.worker, e.worker), o.replay_run_id, \(LedgerReader.eventColumns)
-                FROM (\(LedgerTagIndex.invalidationsOfTag)) t
-                JOIN events e ON e.seq = t.event_seq
-                LEFT JOIN handler_outcomes o ON o.id = t.outcome_id
-                ORDER BY t.invalidated_at_ms DESC, t.event_seq DESC, t.outcome_id DESC
+                SELECT t.invalidated_at_ms,
+                    (SELECT json_extract(j.value, '$.removed') FROM json_each(t.tags) j WHERE json_extract(j.value, '$.tag') = ?5 LIMIT 1),
+                    t.handler, t.worker, t.replay_run_id, \(LedgerReader.eventColumns)
+                FROM (\(LedgerTagSearch.invalidationsOfTag)) t
+                JOIN events e ON e.seq = t.seq
+                ORDER BY t.invalidated_at_ms DESC, t.seq DESC, t.outcome_id DESC
                 LIMIT ?4
                 """
             )
-            try select.bind(tag, at: 1)
+            try select.bind(LedgerTagSearch.query(tag), at: 1)
             try select.bind(since?.millisecondsSinceEpoch ?? .min, at: 2)
             try select.bind(until?.millisecondsSinceEpoch ?? .max, at: 3)
             try select.bind(max(0, limit), at: 4)
+            try select.bind(tag, at: 5)
             let reader = LedgerReader(path: path)
             var touches: [LedgerTagTouch] = []
             while try select.step() == .row {

@@ -1,4 +1,3 @@
-import Logging
 import TagwaveSQLite
 
 extension Ledger {
@@ -18,27 +17,11 @@ extension Ledger {
     ///   is recorded then.
     public func record(_ batch: LedgerBatch) async throws -> LedgerCommit {
         guard !batch.isEmpty else { return LedgerCommit() }
-        return try await withConnection { [path, logger] connection, database in
+        return try await withDatabase { [path] database in
             var writer = LedgerWriter(database: database, path: path)
-            let commit = try database.transaction(.immediate) {
+            return try database.transaction(.immediate) {
                 try writer.write(batch)
             }
-            connection.tagLogRows += writer.tagLogRowsWritten
-            if connection.tagLogRows >= connection.options.tagLogCompactionThreshold {
-                // A safety net: the worker compacts between batches when it is idle.
-                do {
-                    let moved = try LedgerTagIndex.compact(database, maxRows: connection.tagLogRows)
-                    // 0 moved: another process compacted the log meanwhile.
-                    connection.tagLogRows = moved == 0 ? 0 : max(0, connection.tagLogRows - moved)
-                } catch {
-                    // The batch is committed; the log stays readable, the next batch retries.
-                    logger.warning(
-                        "could not compact the tag log",
-                        metadata: ["tagwave.ledger.path": "\(path)", "tagwave.error": "\(error)"]
-                    )
-                }
-            }
-            return commit
         }
     }
 }
@@ -48,10 +31,9 @@ extension Ledger {
 struct LedgerWriter {
     let database: SQLiteDatabase
     let path: String
-    /// How many `tag_log` rows ``write(_:)`` inserted.
-    private(set) var tagLogRowsWritten = 0
     private var insertOutcome: SQLiteStatement?
-    private var insertTag: SQLiteStatement?
+    private var insertEventDocument: SQLiteStatement?
+    private var insertOutcomeDocument: SQLiteStatement?
 
     init(database: SQLiteDatabase, path: String) {
         self.database = database
@@ -91,30 +73,45 @@ struct LedgerWriter {
         into commit: inout LedgerCommit
     ) throws {
         let event = record.event
+        // Each outcome's tags once: its JSON and its tag index document name the same tags.
+        var outcomes = record.outcomes
+        var documents: [String?] = []
+        documents.reserveCapacity(outcomes.count)
+        for index in outcomes.indices {
+            let (distinct, document) = LedgerTagSearch.distinct(outcomes[index].invalidatedTags)
+            if let distinct { outcomes[index].invalidatedTags = distinct }
+            documents.append(document)
+        }
         // A live, successful invalidation outcome is kept on the event row (migration 0002).
-        let kept = record.outcomes.lastIndex { Self.keepsOnEventRow($0, of: event) }
-        try bind(event, invalidation: kept.map { record.outcomes[$0] }, to: insert)
+        let kept = outcomes.lastIndex { Self.keepsOnEventRow($0, of: event) }
+        try bind(event, invalidation: kept.map { outcomes[$0] }, to: insert)
         try insert.execute()
         let eventSeq: Int64
-        var outcomes = record.outcomes
         if database.changes == 1 {
             eventSeq = database.lastInsertRowID
             commit.newEventIDs.append(event.eventID)
             if let kept {
-                try writeTags(of: outcomes.remove(at: kept), outcomeID: -eventSeq, eventSeq: eventSeq)
+                outcomes.remove(at: kept)
+                if let document = documents.remove(at: kept) {
+                    try index(document, rowID: eventSeq, with: \.insertEventDocument, LedgerTagSearch.insertEventDocument)
+                }
             }
         } else {
             commit.alreadyRecordedEventIDs.append(event.eventID)
-            guard record.outcomes.contains(where: { $0.replayRunID != nil }) else { return }
-            outcomes = record.outcomes.filter { $0.replayRunID != nil }
+            let replays = outcomes.indices.filter { outcomes[$0].replayRunID != nil }
+            guard !replays.isEmpty else { return }
+            outcomes = replays.map { outcomes[$0] }
+            documents = replays.map { documents[$0] }
             eventSeq = try existingSeq(of: event.eventID)
         }
         guard !outcomes.isEmpty else { return }
         let insertOutcome = try statement(\.insertOutcome, Self.insertOutcome)
-        for outcome in outcomes {
+        for (outcome, document) in zip(outcomes, documents) {
             try bind(outcome, eventSeq: eventSeq, to: insertOutcome)
             try insertOutcome.execute()
-            try writeTags(of: outcome, outcomeID: database.lastInsertRowID, eventSeq: eventSeq)
+            if let document {
+                try index(document, rowID: database.lastInsertRowID, with: \.insertOutcomeDocument, LedgerTagSearch.insertOutcomeDocument)
+            }
         }
     }
 
@@ -127,20 +124,15 @@ struct LedgerWriter {
             && outcome.entriesRemoved == event.entriesRemoved && outcome.finishedAt == event.processedAt
     }
 
-    /// Appends the outcome's distinct tags to the tag log.
-    private mutating func writeTags(of outcome: LedgerHandlerOutcome, outcomeID: Int64, eventSeq: Int64) throws {
-        guard !outcome.invalidatedTags.isEmpty else { return }
-        let insertTag = try statement(\.insertTag, Self.insertTag)
-        try insertTag.bind(outcome.finishedAt.millisecondsSinceEpoch, at: 2)
-        try insertTag.bind(outcomeID, at: 3)
-        try insertTag.bind(eventSeq, at: 4)
-        let tags = outcome.invalidatedTags
-        for (index, tag) in tags.enumerated() where !tags[..<index].contains(where: { $0.tag == tag.tag }) {
-            try insertTag.bind(tag.tag, at: 1)
-            try insertTag.bind(tag.entriesRemoved, at: 5)
-            try insertTag.execute()
-            tagLogRowsWritten += 1
-        }
+    /// Adds an outcome's tag document to the tag index (rowids only grow within a transaction, so
+    /// FTS5 keeps the batch's terms in memory until the commit).
+    private mutating func index(
+        _ document: String, rowID: Int64, with slot: WritableKeyPath<LedgerWriter, SQLiteStatement?>, _ sql: String
+    ) throws {
+        let insert = try statement(slot, sql)
+        try insert.bind(rowID, at: 1)
+        try insert.bind(document, at: 2)
+        try insert.execute()
     }
 
     /// The cached statement for `sql`, looked up once per batch (the lookup hashes the SQL text).
@@ -237,11 +229,6 @@ struct LedgerWriter {
         try statement.bind(outcome.replayRunID, at: 12)
         try statement.bind(outcome.invalidatedTags.isEmpty ? nil : JSONText.tags(outcome.invalidatedTags), at: 13)
     }
-
-    private static let insertTag = """
-        INSERT INTO tag_log (tag, invalidated_at_ms, outcome_id, event_seq, entries_removed)
-        VALUES (?1, ?2, ?3, ?4, ?5)
-        """
 
     private static let insertDeadLetter = """
         INSERT INTO dead_letters (

@@ -4,7 +4,7 @@ import TagwaveSQLite
 public struct LedgerRetentionResult: Sendable, Hashable {
     /// Events deleted (their outcomes and warm jobs went with them).
     public var events: Int
-    /// Tag audit rows deleted (from the log and the sorted runs).
+    /// Invalidations removed from the tag index: one per deleted outcome that named tags.
     public var tagRows: Int
     /// Resolved (retried or purged) dead letters deleted; open ones are always kept.
     public var deadLetters: Int
@@ -46,10 +46,15 @@ extension Ledger {
                     guard try boundary.step() == .row, !boundary.isNull(at: 0) else { return (0, 0) }
                     let last = boundary.int64(at: 0)
                     try boundary.reset()
-                    let tags = try database.cachedStatement("DELETE FROM tag_log WHERE event_seq <= ?")
-                    try tags.bind(last, at: 1)
-                    try tags.execute()
-                    let tagRows = database.changes
+                    // The tag index documents first: they are rebuilt from the rows about to go.
+                    var tagRows = 0
+                    for sql in LedgerTagSearch.deleteDocuments {
+                        let delete = try database.cachedStatement(sql)
+                        try delete.bind(last, at: 1)
+                        try delete.bind(before, at: 2)
+                        try delete.execute()
+                        tagRows += database.changes
+                    }
                     let events = try database.cachedStatement("DELETE FROM events WHERE seq <= ? AND received_at_ms < ?")
                     try events.bind(last, at: 1)
                     try events.bind(before, at: 2)
@@ -62,23 +67,20 @@ extension Ledger {
             if deleted.events < Int(limit) { break }
         }
         let rest = try await withDatabase { database in
-            try database.transaction(.immediate) { () -> (tags: Int, letters: Int, runs: Int, warm: Int) in
+            try database.transaction(.immediate) { () -> (letters: Int, runs: Int, warm: Int) in
                 func run(_ sql: String) throws -> Int {
                     let statement = try database.cachedStatement(sql)
                     try statement.bind(before, at: 1)
                     try statement.execute()
                     return database.changes
                 }
-                let index = try run("DELETE FROM tag_index WHERE run IN (SELECT run FROM tag_runs WHERE last_at_ms < ?)")
-                _ = try run("DELETE FROM tag_runs WHERE last_at_ms < ?")
                 let letters = try run("DELETE FROM dead_letters WHERE status <> 'open' AND resolved_at_ms < ?")
                 let runs = try run(
                     "DELETE FROM replay_runs WHERE (status = 'completed' OR status = 'failed') AND finished_at_ms < ?")
                 let warm = try run("DELETE FROM warm_jobs WHERE event_seq IS NULL AND scheduled_at_ms < ?")
-                return (index, letters, runs, warm)
+                return (letters, runs, warm)
             }
         }
-        result.tagRows += rest.tags
         result.deadLetters = rest.letters
         result.replayRuns = rest.runs
         result.warmJobs = rest.warm

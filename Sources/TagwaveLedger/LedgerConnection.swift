@@ -12,13 +12,10 @@ final class LedgerConnection: @unchecked Sendable {
     private(set) var database: SQLiteDatabase?
     /// The options it was opened with.
     let options: LedgerOptions
-    /// About how many rows wait in `tag_log` for compaction (this process's count).
-    var tagLogRows: Int
 
-    private init(database: SQLiteDatabase, options: LedgerOptions, tagLogRows: Int) {
+    private init(database: SQLiteDatabase, options: LedgerOptions) {
         self.database = database
         self.options = options
-        self.tagLogRows = tagLogRows
     }
 
     /// Opens the ledger at `path`: file checks, pragmas, migrations. Runs on the ledger's thread.
@@ -44,8 +41,7 @@ final class LedgerConnection: @unchecked Sendable {
                     "tagwave.ledger.migrations_applied": "\(applied.map(\.fileName))",
                 ]
             )
-            let tagLogRows = options.applyMigrations ? try LedgerTagIndex.pendingLogRows(database) : 0
-            return LedgerConnection(database: database, options: options, tagLogRows: tagLogRows)
+            return LedgerConnection(database: database, options: options)
         } catch let error as SQLiteError {
             database.close()
             throw LedgerError(error, path: path)

@@ -23,24 +23,16 @@ public struct LedgerOptions: Sendable {
     /// still verified, pending ones are left for ``Ledger/migrationStatus()`` to report.
     public var applyMigrations: Bool
 
-    /// When this process has logged this many tag invalidations since the last compaction,
-    /// ``Ledger/record(_:)`` compacts the tag log itself after its commit (see
-    /// ``Ledger/compactTagIndex(maxRows:)``). Default 100,000. A safety net: a worker compacts
-    /// between batches when it is idle, so no batch waits for it.
-    public var tagLogCompactionThreshold: Int
-
     /// Options; every parameter has the documented default.
     public init(
         createIfMissing: Bool = true,
         busyTimeout: Duration = .seconds(5),
         durability: Durability = .survivesProcessCrash,
-        applyMigrations: Bool = true,
-        tagLogCompactionThreshold: Int = 100_000
+        applyMigrations: Bool = true
     ) {
         self.createIfMissing = createIfMissing
         self.busyTimeout = busyTimeout
         self.durability = durability
         self.applyMigrations = applyMigrations
-        self.tagLogCompactionThreshold = max(1, tagLogCompactionThreshold)
     }
 }

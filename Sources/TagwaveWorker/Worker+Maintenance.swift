@@ -124,7 +124,7 @@ extension Worker {
             let result = try await ledger.applyRetention(olderThan: LedgerTimestamp.now().advanced(by: .zero - retention))
             if result.total > 0 {
                 logger.info(
-                    "retention: deleted \(result.events) events, \(result.tagRows) tag rows, \(result.deadLetters) resolved dead letters, \(result.replayRuns) replay runs older than \(retention)")
+                    "retention: deleted \(result.events) events, \(result.tagRows) tag index entries, \(result.deadLetters) resolved dead letters, \(result.replayRuns) replay runs older than \(retention)")
             }
         } catch {
             logger.warning("retention pass failed; retried at the next interval: \(error)")

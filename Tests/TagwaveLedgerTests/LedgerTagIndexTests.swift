@@ -1,84 +1,162 @@
 import Foundation
-import TagwaveLedger
+@testable import TagwaveLedger
+import TagwaveSQLite
 import Testing
 
-@Suite("Tag index: the log and its compacted runs")
+@Suite("Tag index: every invalidation of a tag, found through SQLite's full-text index")
 struct LedgerTagIndexTests {
-    @Test func tagQueriesAnswerTheSameBeforeAndAfterCompaction() async throws {
+    private static func minute(_ minute: Int64) -> LedgerTimestamp {
+        LedgerTimestamp(millisecondsSinceEpoch: 1_700_000_000_000 + minute * 60_000)
+    }
+
+    @Test func aTagQueryFindsEveryInvalidationNewestFirstWithinItsWindow() async throws {
         try await withLedger { ledger, _ in
-            let time = { (minute: Int64) in LedgerTimestamp(millisecondsSinceEpoch: 1_700_000_000_000 + minute * 60_000)
-            }
             for minute in Int64(0)..<6 {
                 _ = try await ledger.record(
                     LedgerBatch(events: [
                         sampleRecord(
-                            id: "e\(minute)", streamID: "1700000000000-\(minute)", at: time(minute),
-                            tags: ["teacher:\(minute % 2)", "all"])
+                            id: "e\(minute)", streamID: "1700000000000-\(minute)", at: Self.minute(minute),
+                            tags: [LedgerTagInvalidation(tag: "teacher:\(minute % 2)", entriesRemoved: Int(minute)), "all"])
                     ])
                 )
-                if minute == 2 {
-                    #expect(try await ledger.compactTagIndex() == 6)  // e0…e2, two tags each
-                }
             }
-            let ask = {
-                (
-                    try await ledger.eventsTouching(tag: "teacher:1").map(\.event.eventID),
-                    try await ledger.eventsTouching(tag: "all", since: time(1), until: time(4)).map(\.event.eventID),
-                    try await ledger.events(filter: .init(tag: "teacher:0")).map(\.eventID)
-                )
-            }
-            let before = try await ask()
-            #expect(before.0 == ["e5", "e3", "e1"])
-            #expect(before.1 == ["e3", "e2", "e1"])
-            #expect(before.2 == ["e4", "e2", "e0"])
-
-            #expect(try await ledger.compactTagIndex() == 6)
-            #expect(try await ledger.compactTagIndex() == 0)
-            let after = try await ask()
-            #expect(after.0 == before.0 && after.1 == before.1 && after.2 == before.2)
-            #expect(try rowCount(ledger.path, "SELECT count(*) FROM tag_runs") == 2)
-            #expect(try rowCount(ledger.path, "SELECT count(*) FROM tag_log") == 0)
+            let teacher = try await ledger.eventsTouching(tag: "teacher:1")
+            #expect(teacher.map(\.event.eventID) == ["e5", "e3", "e1"])
+            #expect(teacher.map(\.entriesRemoved) == [5, 3, 1])
+            #expect(teacher.allSatisfy { $0.handler == "session.created#0" && $0.worker == "worker-a" && $0.replayRunID == nil })
+            #expect(try await ledger.eventsTouching(tag: "all", since: Self.minute(1), until: Self.minute(4)).map(\.event.eventID) == ["e3", "e2", "e1"])
+            #expect(try await ledger.eventsTouching(tag: "all", limit: 2).map(\.event.eventID) == ["e5", "e4"])
+            #expect(try await ledger.events(filter: .init(tag: "teacher:0")).map(\.eventID) == ["e4", "e2", "e0"])
+            #expect(try await ledger.eventsTouching(tag: "teacher:2").isEmpty)
             #expect(try rowCount(ledger.path, "SELECT count(*) FROM tag_invalidations") == 12)
         }
     }
 
-    @Test func eventsOfOneBatchInvalidatingOneTagAtOneInstantStayDistinctThroughCompaction() async throws {
+    @Test func eventsOfOneBatchInvalidatingOneTagAtOneInstantStayDistinct() async throws {
         try await withLedger { ledger, _ in
-            // A batch's outcomes share one finish time: their rows differ only by event.
+            // A batch's outcomes share one finish time: their answers differ only by event.
             let events = (0..<3).map { sampleRecord(id: "e\($0)", streamID: "1700000000000-\($0)", tags: ["school:7"]) }
             _ = try await ledger.record(LedgerBatch(events: events))
-            #expect(try await ledger.compactTagIndex() == 3)
             #expect(try await ledger.eventsTouching(tag: "school:7").map(\.event.eventID) == ["e2", "e1", "e0"])
         }
     }
 
-    @Test func recordingCompactsTheLogPastTheThreshold() async throws {
-        try await withTemporaryDirectory { directory in
-            let path = directory.appendingPathComponent("ledger.sqlite").path
-            let ledger = try await Ledger.open(
-                path: path, logger: quietLogger, options: .init(tagLogCompactionThreshold: 5))
-            for index in 0..<3 {
-                _ = try await ledger.record(
-                    LedgerBatch(events: [sampleRecord(id: "e\(index)", tags: ["a", "b", "a"])]))
+    @Test func aTagMatchesOnlyItselfWhateverCharactersItHas() async throws {
+        try await withLedger { ledger, _ in
+            // Spaces, quotes, FTS5 operators, case, and two spellings of é that Swift calls equal.
+            let tags = ["teacher:1", "teacher:10", "Teacher:1", "a b", "a", "x\"y OR z", "NOT", "caf\u{E9}", "cafe\u{301}", "*"]
+            let records = tags.enumerated().map { index, tag in
+                sampleRecord(id: "e\(index)", streamID: "1700000000000-\(index)", tags: [LedgerTagInvalidation(tag: tag)])
             }
-            await ledger.close()
-            // Duplicate tags in one outcome count once: 2, 4, then 6 ≥ 5 rows compacted.
-            #expect(try rowCount(path, "SELECT count(*) FROM tag_log") == 0)
-            #expect(try rowCount(path, "SELECT count(*) FROM tag_index") == 6)
+            _ = try await ledger.record(LedgerBatch(events: records))
+            for (index, tag) in tags.enumerated() {
+                #expect(try await ledger.eventsTouching(tag: tag).map(\.event.eventID) == ["e\(index)"], "\(tag)")
+                #expect(try await ledger.events(filter: .init(tag: tag)).map(\.eventID) == ["e\(index)"], "\(tag)")
+            }
         }
     }
 
-    @Test func tagQueryVisitsRunsByIndexSeeks() async throws {
+    @Test func aTagRepeatedInOneOutcomeIsRecordedOnce() async throws {
+        try await withLedger { ledger, _ in
+            _ = try await ledger.record(LedgerBatch(events: [sampleRecord(id: "e0", tags: ["a", "b", "a"])]))
+            #expect(try await ledger.eventsTouching(tag: "a").map(\.event.eventID) == ["e0"])
+            #expect(try rowCount(ledger.path, "SELECT count(*) FROM tag_invalidations") == 2)
+            #expect(try await ledger.event(id: "e0")?.outcomes.first?.invalidatedTags == ["a", "b"])
+        }
+    }
+
+    @Test func closureAndReplayOutcomesAreFoundWithTheirHandler() async throws {
+        try await withLedger { ledger, _ in
+            var live = sampleRecord(id: "e0", tags: ["teacher:1"])
+            live.outcomes.insert(
+                LedgerHandlerOutcome(
+                    handler: "notify", kind: .closure, status: .succeeded, worker: "worker-a",
+                    startedAt: Self.minute(0), finishedAt: Self.minute(0), invalidatedTags: ["teacher:1", "user:9"]),
+                at: 0)
+            _ = try await ledger.record(LedgerBatch(events: [live]))
+            try execute(ledger.path, "INSERT INTO replay_runs (id, started_at_ms, filter, dry_run) VALUES (7, 0, '{}', 0)")
+            var replay = sampleRecord(id: "e0", at: Self.minute(30), tags: ["teacher:1"])
+            replay.outcomes[0].replayRunID = 7
+            replay.outcomes[0].worker = "replayer"
+            _ = try await ledger.record(LedgerBatch(events: [replay]))
+
+            let touches = try await ledger.eventsTouching(tag: "teacher:1")
+            #expect(touches.map(\.handler) == ["session.created#0", "session.created#0", "notify"])
+            #expect(touches.map(\.worker) == ["replayer", "worker-a", "worker-a"])
+            #expect(touches.map(\.replayRunID) == [7, nil, nil])
+            #expect(try await ledger.eventsTouching(tag: "user:9").map(\.handler) == ["notify"])
+        }
+    }
+
+    @Test func retentionTakesTheTagIndexWithTheEvents() async throws {
+        try await withLedger { ledger, _ in
+            var old = sampleRecord(id: "old", streamID: "1700000000000-0", at: Self.minute(0), tags: ["teacher:1", "school:7"])
+            old.outcomes.insert(
+                LedgerHandlerOutcome(
+                    handler: "notify", kind: .closure, status: .succeeded, worker: "worker-a",
+                    startedAt: Self.minute(0), finishedAt: Self.minute(0), invalidatedTags: ["teacher:1", "user:9", "teacher:1"]),
+                at: 0)
+            let recent = sampleRecord(id: "recent", streamID: "1700000000000-1", at: Self.minute(60), tags: ["teacher:1"])
+            _ = try await ledger.record(LedgerBatch(events: [old, recent]))
+
+            let result = try await ledger.applyRetention(olderThan: Self.minute(30))
+            #expect(result.events == 1)
+            #expect(result.tagRows == 2)  // the event's own invalidation and the closure's
+            #expect(try await ledger.eventsTouching(tag: "teacher:1").map(\.event.eventID) == ["recent"])
+            #expect(try await ledger.eventsTouching(tag: "user:9").isEmpty)
+            #expect(try await ledger.eventsTouching(tag: "school:7").isEmpty)
+            // What retention deleted is gone from the index itself, not merely hidden by the join.
+            for tag in ["user:9", "school:7"] {
+                #expect(try rowCount(ledger.path, "SELECT count(*) FROM outcome_tags WHERE outcome_tags MATCH '\(LedgerTagSearch.query(tag))'") == 0)
+                #expect(try rowCount(ledger.path, "SELECT count(*) FROM event_tags WHERE event_tags MATCH '\(LedgerTagSearch.query(tag))'") == 0)
+            }
+            try execute(ledger.path, "INSERT INTO event_tags (event_tags) VALUES ('integrity-check')")
+            try execute(ledger.path, "INSERT INTO outcome_tags (outcome_tags) VALUES ('integrity-check')")
+        }
+    }
+
+    @Test func aLedgerOfSchemaThreeKeepsItsTagHistoryThroughTheUpgrade() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("ledger.sqlite").path
+            // A ledger as schema 3 left it: tags in the JSON columns and in tag_log.
+            do {
+                let database = try SQLiteDatabase(path: path)
+                defer { database.close() }
+                try database.execute("PRAGMA journal_mode = WAL")
+                let migrator = LedgerMigrator(
+                    database: database, path: path, logger: quietLogger, migrations: Array(EmbeddedMigration.all.prefix(3)))
+                _ = try migrator.prepare(applyPending: true)
+                try database.execute(
+                    """
+                    INSERT INTO events (seq, event_id, stream, stream_id, stream_ms, stream_seq, type, occurred_at_ms,
+                        received_at_ms, payload, status, worker, processed_at_ms, invalidation_handler, invalidation_tags)
+                    VALUES (1, 'e1', 'events', '1-0', 1, 0, 'session.created', 10, 10, '{}', 'processed', 'w', 20, 'rules',
+                        '[{"tag":"teacher:1","removed":3},{"tag":"school:7"}]');
+                    INSERT INTO handler_outcomes (id, event_seq, handler, kind, status, worker, started_at_ms, finished_at_ms, tags)
+                    VALUES (5, 1, 'notify', 'closure', 'succeeded', 'w', 15, 16, '[{"tag":"teacher:1"}]');
+                    INSERT INTO tag_log (tag, invalidated_at_ms, outcome_id, event_seq, entries_removed)
+                    VALUES ('teacher:1', 20, -1, 1, 3), ('school:7', 20, -1, 1, NULL), ('teacher:1', 16, 5, 1, NULL);
+                    """)
+            }
+            let ledger = try await Ledger.open(path: path, logger: quietLogger)
+            let touches = try await ledger.eventsTouching(tag: "teacher:1")
+            #expect(touches.map(\.handler) == ["rules", "notify"])
+            #expect(touches.map(\.entriesRemoved) == [3, nil])
+            #expect(try await ledger.eventsTouching(tag: "school:7").map(\.event.eventID) == ["e1"])
+            await ledger.close()
+            #expect(try rowCount(path, "SELECT count(*) FROM sqlite_master WHERE name IN ('tag_log', 'tag_runs', 'tag_index')") == 0)
+        }
+    }
+
+    @Test func aTagQueryStartsFromTheIndexAndReadsOnlyTheRowsItFinds() async throws {
         try await withLedger { ledger, _ in
             let plan = try queryPlan(
-                ledger.path,
-                """
-                SELECT x.event_seq FROM tag_runs r CROSS JOIN tag_index x
-                WHERE r.last_at_ms >= 0 AND r.first_at_ms < 10 AND x.run = r.run AND x.tag = 'a'
-                    AND x.invalidated_at_ms >= 0 AND x.invalidated_at_ms < 10
-                """
-            )
-            #expect(plan.contains("SEARCH x USING PRIMARY KEY (run=? AND tag=?"), "\(plan)")
+                ledger.path, "SELECT * FROM (\(LedgerTagSearch.invalidationsOfTag)) t JOIN events e ON e.seq = t.seq")
+            #expect(plan.contains("SCAN event_tags VIRTUAL TABLE INDEX"), "\(plan)")
+            #expect(plan.contains("SCAN outcome_tags VIRTUAL TABLE INDEX"), "\(plan)")
+            // Rows are read by rowid; no table is scanned.
+            let scans = plan.split(separator: "\n").filter { $0.hasPrefix("SCAN ") && !$0.contains("VIRTUAL TABLE") && !$0.contains("subquery") }
+            #expect(scans.isEmpty, "\(plan)")
         }
     }
 }
