@@ -4,19 +4,7 @@ enum LedgerTagSearch {
     /// The token of `tag`: the upper-case hex of its UTF-8 bytes, as SQL's `hex()` writes it. The
     /// `ascii` tokenizer keeps it whole, so it matches exactly this tag.
     static func token(_ tag: String) -> String {
-        let digits: StaticString = "0123456789ABCDEF"
-        var tag = tag
-        return tag.withUTF8 { bytes in
-            String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
-                digits.withUTF8Buffer { digits in
-                    for (index, byte) in bytes.enumerated() {
-                        buffer[2 * index] = digits[Int(byte >> 4)]
-                        buffer[2 * index + 1] = digits[Int(byte & 0x0F)]
-                    }
-                }
-                return bytes.count * 2
-            }
-        }
+        document([tag.utf8])
     }
 
     /// An FTS5 query for exactly `tag`.
@@ -26,20 +14,51 @@ enum LedgerTagSearch {
 
     /// The outcome's tags without repeats (compared byte for byte, as SQL's `DISTINCT` does), and
     /// their document: the tokens, space-separated; nil for no tags. The first array is nil when
-    /// `tags` had no repeats.
+    /// `tags` had no repeats. Runs per outcome on the worker's hot path, hence one allocation.
     static func distinct(_ tags: [LedgerTagInvalidation]) -> (tags: [LedgerTagInvalidation]?, document: String?) {
-        switch tags.count {
-        case 0: return (nil, nil)
-        case 1: return (nil, token(tags[0].tag))
-        default:
+        guard !tags.isEmpty else { return (nil, nil) }
+        var keep = tags.indices.map { _ in true }
+        var repeats = false
+        if tags.count <= 16 {
+            for later in tags.indices.dropFirst() {
+                let bytes = tags[later].tag.utf8
+                if tags[..<later].contains(where: { $0.tag.utf8.elementsEqual(bytes) }) {
+                    keep[later] = false
+                    repeats = true
+                }
+            }
+        } else {
             // Tokens are ASCII, so comparing them compares the tags' bytes.
-            let tokens = tags.map { token($0.tag) }
             var seen = Set<String>()
-            seen.reserveCapacity(tokens.count)
-            let keep = tokens.map { seen.insert($0).inserted }
-            let document = zip(tokens, keep).filter(\.1).map(\.0).joined(separator: " ")
-            guard seen.count < tags.count else { return (nil, document) }
-            return (zip(tags, keep).filter(\.1).map(\.0), document)
+            for index in tags.indices where !seen.insert(token(tags[index].tag)).inserted {
+                keep[index] = false
+                repeats = true
+            }
+        }
+        let kept = repeats ? tags.indices.filter { keep[$0] }.map { tags[$0] } : tags
+        return (repeats ? kept : nil, document(kept.map(\.tag.utf8)))
+    }
+
+    /// The tokens of `tags`, space-separated.
+    private static func document(_ tags: [String.UTF8View]) -> String {
+        let digits: StaticString = "0123456789ABCDEF"
+        let length = tags.reduce(tags.count - 1) { $0 + 2 * $1.count }
+        return String(unsafeUninitializedCapacity: length) { buffer in
+            digits.withUTF8Buffer { digits in
+                var position = 0
+                for (index, tag) in tags.enumerated() {
+                    if index > 0 {
+                        buffer[position] = UInt8(ascii: " ")
+                        position += 1
+                    }
+                    for byte in tag {
+                        buffer[position] = digits[Int(byte >> 4)]
+                        buffer[position + 1] = digits[Int(byte & 0x0F)]
+                        position += 2
+                    }
+                }
+                return position
+            }
         }
     }
 
