@@ -10,11 +10,23 @@ struct CacheKeys: Sendable {
     /// `P:e:<key>`: the entry (header + payload).
     func entry(_ key: String) -> String { "\(prefix):e:\(key)" }
     /// `P:{<tag>}:v`: the tag's version, an integer; absent means 0.
-    func version(_ tag: String) -> String { "\(prefix):{\(tag)}:v" }
+    func version(_ tag: String) -> String { String(decoding: tagKey(tag, ":v"), as: UTF8.self) }
     /// `P:{<tag>}:m`: sorted set of entry keys under the tag, scored by their expiry (ms).
-    func members(_ tag: String) -> String { "\(prefix):{\(tag)}:m" }
+    func members(_ tag: String) -> String { String(decoding: tagKey(tag, ":m"), as: UTF8.self) }
     /// `P:{<tag>}:gc:<id>`: the member set of an invalidated version, awaiting reclamation.
-    func garbage(_ tag: String, id: String) -> String { "\(prefix):{\(tag)}:gc:\(id)" }
+    func garbage(_ tag: String, id: String) -> String { String(decoding: tagKey(tag, ":gc:" + id), as: UTF8.self) }
+
+    /// `P:{<tag>}<suffix>` as bytes, in one allocation: an invalidation builds three per tag.
+    func tagKey(_ tag: String, _ suffix: String) -> [UInt8] {
+        var key: [UInt8] = []
+        key.reserveCapacity(prefix.utf8.count + tag.utf8.count + suffix.utf8.count + 3)
+        key.append(contentsOf: prefix.utf8)
+        key.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: "{")])
+        key.append(contentsOf: tag.utf8)
+        key.append(UInt8(ascii: "}"))
+        key.append(contentsOf: suffix.utf8)
+        return key
+    }
     /// `P:gc`: list of garbage sets to reclaim.
     var garbageQueue: String { "\(prefix):gc" }
     /// `P:l:<key>`: the lease of the process computing `key` (stampede protection).

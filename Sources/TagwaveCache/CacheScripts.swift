@@ -25,7 +25,8 @@ enum CacheScripts {
     /// then (optionally) the garbage queue last. ARGV: minimum lifetime of a version key (ms). Per tag it bumps the
     /// version (every entry written before is unreadable from now on), keeps the version key alive as
     /// long as any entry that may still reference an older version, and moves the member set aside for
-    /// reclamation (queued only when it holds live entries). Returns {version, live entries} per tag.
+    /// reclamation (queued only when it holds live entries). Returns a flat array: version, live
+    /// entries, for each tag in turn (no table per tag: a batch invalidates a thousand tags).
     ///
     /// All keys of one call must be in one Redis Cluster slot: on a cluster it is called once per tag,
     /// without the queue (the client queues the sets after); a single server takes every tag of a batch
@@ -37,6 +38,7 @@ enum CacheScripts {
         local retention = tonumber(ARGV[1])
         local queue = #KEYS % 3 == 1 and KEYS[#KEYS] or nil
         local results = {}
+        local n = 0
         for i = 1, #KEYS - (queue and 1 or 0), 3 do
           local version = redis.call('INCR', KEYS[i])
           local live = 0
@@ -54,7 +56,9 @@ enum CacheScripts {
           end
           -- a new key has no expiry yet; an older one only ever has its expiry extended
           if version == 1 then redis.call('PEXPIREAT', KEYS[i], keep) else redis.call('PEXPIREAT', KEYS[i], keep, 'GT') end
-          results[#results + 1] = {version, live}
+          results[n + 1] = version
+          results[n + 2] = live
+          n = n + 2
         end
         return results
         """)

@@ -50,11 +50,8 @@ extension TaggedCache {
         memory?.evict(tags: distinct)
         var result = InvalidationResult(tags: [])
         result.tags.reserveCapacity(distinct.count)
-        for (tag, reply) in zip(distinct, perTag) {
-            guard let pair = reply.array, pair.count == 2, let version = pair[0].int, let entries = pair[1].int else {
-                throw failure("unexpected reply invalidating \(tag): \(reply.shortText)")
-            }
-            result.tags.append(.init(tag: tag, version: version, entries: entries))
+        for (tag, answer) in zip(distinct, perTag) {
+            result.tags.append(.init(tag: tag, version: answer.version, entries: answer.live))
         }
         if redis.isCluster {
             // The invalidation has taken effect in Redis. Now tell the memory tiers, and queue the sets to
@@ -70,37 +67,62 @@ extension TaggedCache {
         return result
     }
 
-    /// Runs INVALIDATE for `distinct` and returns its `{version, live}` reply per tag.
+    /// Runs INVALIDATE for `distinct` and returns its `{version, live}` answer per tag.
     ///
     /// One server takes every tag in one script, the queue last, with the `PUBLISH` behind it on the
     /// same connection. On a cluster each call keeps to one tag's slot, without the queue, and the
     /// `PUBLISH` is left to the caller: the nodes run their part of a pipeline in parallel, so a
     /// `PUBLISH` beside the scripts could reach another instance before a version is bumped, and it
     /// could refill its memory tier from the old version (see docs/cache-protocol.md).
-    private func bumpVersions(of distinct: [String], batch: String, publish: RedisCommand) async throws -> [RedisReply] {
-        let retention = RedisArgument(configuration.versionRetention.wholeMilliseconds)
+    private func bumpVersions(
+        of distinct: [String], batch: String, publish: RedisCommand
+    ) async throws -> [(version: Int64, live: Int64)] {
+        let retention = Array(String(configuration.versionRetention.wholeMilliseconds).utf8)
         let keys = self.keys
-        let tagKeys = { (tag: String) in
-            [RedisArgument(keys.version(tag)), RedisArgument(keys.members(tag)), RedisArgument(keys.garbage(tag, id: batch))]
+        let garbage = ":gc:" + batch
+        func appendKeys(of tag: String, to list: inout [[UInt8]]) {
+            list.append(keys.tagKey(tag, ":v"))
+            list.append(keys.tagKey(tag, ":m"))
+            list.append(keys.tagKey(tag, garbage))
         }
-        let commands =
-            redis.isCluster
-            ? distinct.map { RedisCommand.evalsha(CacheScripts.invalidate, keys: tagKeys($0), arguments: [retention]) }
-            : [
-                RedisCommand.evalsha(
-                    CacheScripts.invalidate, keys: distinct.flatMap(tagKeys) + [RedisArgument(keys.garbageQueue)], arguments: [retention]),
-                publish,
-            ]
+        let commands: [RedisCommand]
+        if redis.isCluster {
+            commands = distinct.map { tag in
+                var tagKeys: [[UInt8]] = []
+                appendKeys(of: tag, to: &tagKeys)
+                return RedisCommand.evalsha(CacheScripts.invalidate, keys: tagKeys, arguments: [retention])
+            }
+        } else {
+            var allKeys: [[UInt8]] = []
+            allKeys.reserveCapacity(3 * distinct.count + 1)
+            for tag in distinct { appendKeys(of: tag, to: &allKeys) }
+            allKeys.append(Array(keys.garbageQueue.utf8))
+            commands = [RedisCommand.evalsha(CacheScripts.invalidate, keys: allKeys, arguments: [retention]), publish]
+        }
         let replies = try await pipeline(commands, failing: "invalidation of \(distinct.joined(separator: ", ")) failed")
         let scripts = redis.isCluster ? replies[...] : replies.dropLast()
         if let refusal = scripts.first(where: { $0.errorMessage != nil }) {
             throw failure("Redis refused to invalidate \(distinct.joined(separator: ", ")): \(refusal.errorMessage ?? refusal.shortText)")
         }
-        let perTag = redis.isCluster ? scripts.map { $0.array?.first ?? $0 } : (scripts.first?.array ?? [])
-        guard perTag.count == distinct.count else {
-            throw failure("Redis answered \(perTag.count) results invalidating \(distinct.count) tags: \(scripts.first?.shortText ?? "")")
+        // Each script answers version, live, version, live, … for its tags.
+        var answers: [(version: Int64, live: Int64)] = []
+        answers.reserveCapacity(distinct.count)
+        for script in scripts {
+            let flat = script.array ?? []
+            guard flat.count % 2 == 0 else {
+                throw failure("unexpected reply invalidating \(distinct.joined(separator: ", ")): \(script.shortText)")
+            }
+            for index in stride(from: 0, to: flat.count, by: 2) {
+                guard let version = flat[index].int, let live = flat[index + 1].int else {
+                    throw failure("unexpected reply invalidating \(distinct.joined(separator: ", ")): \(script.shortText)")
+                }
+                answers.append((version, live))
+            }
         }
-        return perTag
+        guard answers.count == distinct.count else {
+            throw failure("Redis answered \(answers.count) results invalidating \(distinct.count) tags: \(scripts.first?.shortText ?? "")")
+        }
+        return answers
     }
 
     /// `redis.pipeline`, counting a failure and naming what failed; retrying is safe (invalidation is idempotent).

@@ -322,7 +322,8 @@ public final class TaggedCache: Sendable {
         guard !key.isEmpty, !key.contains("\n") else {
             throw CacheError(.invalidKey, "cache key \(key.debugDescription) is empty or has a newline: use a non-empty single-line key")
         }
-        for tag in tags where tag.isEmpty || tag.contains(where: { $0 == "\n" || $0 == "{" || $0 == "}" }) {
+        // Bytes, not Characters: the three are ASCII, which no other UTF-8 sequence contains.
+        for tag in tags where tag.isEmpty || tag.utf8.contains(where: { $0 == 0x0A || $0 == 0x7B || $0 == 0x7D }) {
             throw CacheError(.invalidTag, "tag \(tag.debugDescription) is empty or contains a newline, { or }: tags are single-line names like teacher:123")
         }
     }

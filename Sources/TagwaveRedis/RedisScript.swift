@@ -26,6 +26,21 @@ extension RedisCommand {
         return command
     }
 
+    /// `EVALSHA` of `script` with keys and arguments already in bytes (a thousand keys are built
+    /// without an intermediate `RedisArgument` each).
+    public static func evalsha(_ script: RedisScript, keys: [[UInt8]], arguments: [[UInt8]]) -> RedisCommand {
+        var all: [[UInt8]] = []
+        all.reserveCapacity(3 + keys.count + arguments.count)
+        all.append(Array("EVALSHA".utf8))
+        all.append(Array(script.sha1.utf8))
+        all.append(Array(String(keys.count).utf8))
+        all.append(contentsOf: keys)
+        all.append(contentsOf: arguments)
+        var command = RedisCommand(arguments: all)
+        command.script = script
+        return command
+    }
+
     /// The same command as `EVAL` with the script's source: what a `NOSCRIPT` reply is retried with.
     var evalFallback: RedisCommand? {
         guard let script else { return nil }
