@@ -3,7 +3,7 @@
 // school:sM, N `session.created` events, each invalidating its two tags; read, invalidate, ledger
 // commit, XACK. Prints one line: "tagwave: N events in S s = R events/s".
 //
-//   tagwave-bench --port 6379 --events 200000 [--batch 1000] [--ledger PATH]
+//   tagwave-bench --port 6379 --events 200000 [--batch 1000] [--concurrency 2] [--ledger PATH]
 import Foundation
 import Logging
 import TagwaveCache
@@ -21,6 +21,8 @@ func option(_ name: String, _ fallback: String) -> String {
 let port = Int(option("port", "6379"))!
 let events = Int(option("events", "200000"))!
 let batch = Int(option("batch", "1000"))!
+// Consumers side by side in the one worker process (WorkerConfiguration.concurrency).
+let concurrency = Int(option("concurrency", "2"))!
 let teachers = 1000
 let ledgerPath = option("ledger", FileManager.default.temporaryDirectory.appendingPathComponent("tagwave-bench.sqlite").path)
 for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: ledgerPath + suffix) }
@@ -28,7 +30,7 @@ for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath:
 var logger = Logger(label: "bench")
 logger.logLevel = .warning
 var configuration = RedisConfiguration(port: port)
-configuration.poolSize = 4
+configuration.poolSize = 2 * concurrency + 2  // as `tagwave worker` sizes it
 let redis = RedisClient(configuration: configuration, logger: logger)
 let stream = "bench:events"
 try await redis.send(RedisCommand("DEL", RedisArgument(stream)))
@@ -57,6 +59,7 @@ var workerConfiguration = WorkerConfiguration(consumer: "bench-1")
 workerConfiguration.stream = stream
 workerConfiguration.group = "bench"
 workerConfiguration.batchSize = batch
+workerConfiguration.concurrency = concurrency
 workerConfiguration.block = .milliseconds(100)
 workerConfiguration.trimInterval = nil
 let rules = [
@@ -93,7 +96,7 @@ let cpuAfter = try await cpuSeconds()
 running.cancel()
 _ = try? await running.value
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-print(String(format: "tagwave: %d events in %.2f s = %.0f events/s", events, seconds, Double(events) / seconds))
+print(String(format: "tagwave: %d events in %.2f s = %.0f events/s (%d consumers, batches of %d)", events, seconds, Double(events) / seconds, concurrency, batch))
 // On a shared 2-core host the rate varies from run to run; CPU time per event varies far less.
 print(String(
     format: "tagwave: CPU per event %.1f µs in the worker + %.1f µs in redis-server",

@@ -185,7 +185,7 @@ struct Reader {
 
     private mutating func readStream(_ node: Node, into worker: inout WorkerConfiguration) {
         let keys: Set<String> = [
-            "name", "group", "consumer", "batch_size", "block_ms", "claim_idle_ms", "delivery_limit", "retry_initial_ms", "retry_max_ms",
+            "name", "group", "consumer", "batch_size", "concurrency", "block_ms", "claim_idle_ms", "delivery_limit", "retry_initial_ms", "retry_max_ms",
             "max_payload_bytes", "trim_interval_s", "idle_consumer_timeout_s",
         ]
         guard let section = mapping(node, "stream", allowed: keys) else { return }
@@ -196,6 +196,7 @@ struct Reader {
             case "group": if let value = string(item, "stream.group") { worker.group = value }
             case "consumer": if let value = string(item, "stream.consumer") { worker.consumer = value }
             case "batch_size": if let value = integer(item, "stream.batch_size", min: 1) { worker.batchSize = value }
+            case "concurrency": if let value = integer(item, "stream.concurrency", min: 1) { worker.concurrency = value }
             case "block_ms": if let value = integer(item, "stream.block_ms", min: 1) { worker.block = .milliseconds(value) }
             case "claim_idle_ms": if let value = integer(item, "stream.claim_idle_ms", min: 100) { worker.claimIdle = .milliseconds(value) }
             case "delivery_limit": if let value = integer(item, "stream.delivery_limit", min: 1) { worker.deliveryLimit = value }

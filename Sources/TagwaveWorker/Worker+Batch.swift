@@ -201,7 +201,7 @@ extension Worker {
             if let warmer {
                 for job in warmJobs { await warmer.schedule(targets: job.targets, eventID: job.eventID) }
             }
-            counters.withLock {
+            shared.counters.withLock {
                 $0.processed += handledCount - commit.alreadyRecordedEventIDs.count
                 $0.deadLettered += deadCount
                 $0.lost += lostCount

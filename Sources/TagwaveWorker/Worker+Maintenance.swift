@@ -136,7 +136,7 @@ extension Worker {
         do {
             let limit = Int64(idle.components.seconds * 1000)
             for consumer in try await redis.xinfoConsumers(configuration.stream, group: configuration.group)
-            where consumer.pending == 0 && consumer.idleMilliseconds > limit && consumer.name != configuration.consumer {
+            where consumer.pending == 0 && consumer.idleMilliseconds > limit && !consumers.contains(consumer.name) {
                 try await redis.xgroupDeleteConsumer(configuration.stream, group: configuration.group, consumer: consumer.name)
                 logger.info("removed idle consumer \(consumer.name) (nothing pending, idle \(consumer.idleMilliseconds / 1000) s)")
             }

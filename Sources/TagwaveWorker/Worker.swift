@@ -23,8 +23,12 @@ import TagwaveRedis
 /// ```
 /// It is a `Service`: on graceful shutdown it stops reading, finishes the batch in hand, commits,
 /// acknowledges and returns.
+///
+/// With ``WorkerConfiguration/concurrency`` above 1 it runs that many consumers side by side
+/// (`consumer`, `consumer/2`, …), each reading, invalidating and committing its own batches, so that
+/// one consumer's Redis round trips overlap another's decoding and ledger commit.
 public final class Worker: Service, Sendable {
-    /// How it reads, retries, claims and trims.
+    /// How it reads, retries, claims and trims (for a lane: the lane's own consumer name).
     public let configuration: WorkerConfiguration
     let redis: any RedisCommanding
     let ledger: Ledger
@@ -32,8 +36,10 @@ public final class Worker: Service, Sendable {
     let rules: RuleBook
     let warmer: (any WarmScheduling)?
     let logger: Logger
-    private let handlers = Mutex<[String: [(name: String, handler: EventHandler)]]>([:])
-    let counters = Mutex(WorkerProgress())
+    let shared: WorkerShared
+    /// The other consumers this worker runs (``WorkerConfiguration/concurrency`` − 1); they share
+    /// its handlers and counters, and leave trimming, retention and consumer cleanup to it.
+    private let lanes: [Worker]
 
     /// A worker.
     /// - Parameters:
@@ -43,16 +49,40 @@ public final class Worker: Service, Sendable {
     ///   - cache: the tagged cache whose protocol invalidates tags.
     ///   - rules: declarative rules from the configuration file.
     ///   - warmer: where warm targets go after invalidation; nil ignores them.
-    public init(
+    public convenience init(
         redis: any RedisCommanding, ledger: Ledger, cache: TaggedCache, configuration: WorkerConfiguration,
         rules: [InvalidationRule] = [], warmer: (any WarmScheduling)? = nil, logger: Logger
+    ) {
+        let shared = WorkerShared()
+        let book = RuleBook(rules)
+        let lanes = (2..<max(2, configuration.concurrency + 1)).map { lane in
+            var laneConfiguration = configuration
+            laneConfiguration.consumer = "\(configuration.consumer)/\(lane)"
+            laneConfiguration.concurrency = 1
+            laneConfiguration.trimInterval = nil
+            laneConfiguration.retention = nil
+            laneConfiguration.idleConsumerTimeout = nil
+            return Worker(
+                redis: redis, ledger: ledger, cache: cache, configuration: laneConfiguration, rules: book, warmer: warmer,
+                shared: shared, logger: logger)
+        }
+        self.init(
+            redis: redis, ledger: ledger, cache: cache, configuration: configuration, rules: book, warmer: warmer,
+            shared: shared, logger: logger, lanes: lanes)
+    }
+
+    private init(
+        redis: any RedisCommanding, ledger: Ledger, cache: TaggedCache, configuration: WorkerConfiguration, rules: RuleBook,
+        warmer: (any WarmScheduling)?, shared: WorkerShared, logger: Logger, lanes: [Worker] = []
     ) {
         self.redis = redis
         self.ledger = ledger
         self.cache = cache
         self.configuration = configuration
-        self.rules = RuleBook(rules)
+        self.rules = rules
         self.warmer = warmer
+        self.shared = shared
+        self.lanes = lanes
         var logger = logger
         logger[metadataKey: "tagwave.worker"] = "\(configuration.consumer)"
         self.logger = logger
@@ -64,14 +94,14 @@ public final class Worker: Service, Sendable {
     /// ``PermanentHandlerError`` when the event can never be handled (dead-lettered at once); any other
     /// error is retried with backoff up to the delivery limit.
     public func on(_ type: String, name: String? = nil, _ handler: @escaping EventHandler) {
-        handlers.withLock { $0[type, default: []].append((name ?? type, handler)) }
+        shared.handlers.withLock { $0[type, default: []].append((name ?? type, handler)) }
     }
 
     /// Counters since the worker started.
-    public var progress: WorkerProgress { counters.withLock { $0 } }
+    public var progress: WorkerProgress { shared.counters.withLock { $0 } }
 
     func handlers(for type: String) -> [(name: String, handler: EventHandler)] {
-        handlers.withLock { $0[type] ?? [] }
+        shared.handlers.withLock { $0[type] ?? [] }
     }
 
     // MARK: Running
@@ -81,18 +111,34 @@ public final class Worker: Service, Sendable {
     ///   while running are logged and retried, never thrown.
     public func run() async throws {
         try await prepare()
-        var state = LoopState(retries: RetrySchedule(initialDelay: configuration.initialRetryDelay, maxDelay: configuration.maxRetryDelay))
         logger.info(
             "worker started",
-            metadata: ["tagwave.stream": "\(configuration.stream)", "tagwave.group": "\(configuration.group)"])
+            metadata: [
+                "tagwave.stream": "\(configuration.stream)", "tagwave.group": "\(configuration.group)",
+                "tagwave.consumers": "\(consumers.joined(separator: ","))",
+            ])
         let stopping = StopFlag()
         try await withGracefulShutdownHandler {
-            try await loop(&state, stopping: stopping)
+            try await withThrowingTaskGroup { group in
+                for lane in [self] + lanes {
+                    group.addTask { try await lane.runLane(stopping: stopping) }
+                }
+                try await group.waitForAll()
+            }
         } onGracefulShutdown: { [logger] in
             stopping.stop()
             logger.notice("shutdown requested: finishing the batch in hand, then committing and acknowledging")
         }
         logger.info("worker stopped", metadata: ["tagwave.processed": "\(progress.processed)"])
+    }
+
+    /// The consumer names this worker reads as: its own, then its lanes'.
+    var consumers: [String] { [configuration.consumer] + lanes.map(\.configuration.consumer) }
+
+    /// One consumer's loop, until `stopping` or cancellation; commits what it read before returning.
+    private func runLane(stopping: StopFlag) async throws {
+        var state = LoopState(retries: RetrySchedule(initialDelay: configuration.initialRetryDelay, maxDelay: configuration.maxRetryDelay))
+        try await loop(&state, stopping: stopping)
     }
 
     private func loop(_ state: inout LoopState, stopping: StopFlag) async throws {
@@ -195,6 +241,12 @@ public final class Worker: Service, Sendable {
     static func monotonicNow() -> UInt64 {
         DispatchTime.now().uptimeNanoseconds
     }
+}
+
+/// Handlers and counters, shared by a worker's lanes.
+final class WorkerShared: Sendable {
+    let handlers = Mutex<[String: [(name: String, handler: EventHandler)]]>([:])
+    let counters = Mutex(WorkerProgress())
 }
 
 /// Set once when graceful shutdown is requested; read by the loop between batches.

@@ -9,6 +9,13 @@ public struct WorkerConfiguration: Sendable {
     public var consumer: String
     /// Entries per `XREADGROUP`.
     public var batchSize: Int = 500
+    /// Consumers run side by side in this process: ``consumer``, then `consumer/2`, `consumer/3`, …
+    /// (stable names, so each finds its own pending entries after a restart). Each reads, invalidates
+    /// and commits its own batches, so one's Redis round trips overlap another's decoding and ledger
+    /// commit; the first alone trims, applies retention and removes idle consumers. Default 1. On the
+    /// 2-core benchmark host 2 gave 15–25% more events per second than 1, and 3 or 4 no more than 2
+    /// (docs/benchmarks.md). The Redis pool needs 2 connections per consumer (`tagwave worker` sizes it).
+    public var concurrency: Int = 1
     /// How long a read waits for new entries.
     public var block: Duration = .seconds(2)
     /// An entry pending this long on another consumer is taken over (`XAUTOCLAIM`).

@@ -40,8 +40,9 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         try await reportingErrors {
             var redisConfiguration = settings.redis
-            // One connection is held by the blocking read; the cache, the reclaimer and the warmer's claims share the rest.
-            redisConfiguration.poolSize = max(redisConfiguration.poolSize, 4)
+            // Each consumer holds one connection in its blocking read and one for its invalidation or
+            // acknowledgement; the reclaimer and the warmer's claims share the rest.
+            redisConfiguration.poolSize = max(redisConfiguration.poolSize, 2 * settings.worker.concurrency + 2)
             redisConfiguration.clientName = "tagwave-worker-\(settings.worker.consumer)".replacingOccurrences(of: " ", with: "-")
             var connection = settings
             connection.redis = redisConfiguration  // a cluster's nodes take these settings too

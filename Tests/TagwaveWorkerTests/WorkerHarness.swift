@@ -20,7 +20,8 @@ struct WorkerHarness {
     ]
 
     static func with<T>(
-        arguments: [String] = [], username: String? = nil, password: String? = nil, _ body: (WorkerHarness) async throws -> T
+        arguments: [String] = [], username: String? = nil, password: String? = nil, poolSize: Int = 4,
+        _ body: (WorkerHarness) async throws -> T
     ) async throws -> T {
         try await RedisServer.with(arguments: arguments) { server in
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tagwave-worker-\(UUID().uuidString)")
@@ -28,7 +29,7 @@ struct WorkerHarness {
             defer { try? FileManager.default.removeItem(at: directory) }
             let path = directory.appendingPathComponent("ledger.sqlite").path
             var configuration = server.configuration(username: username, password: password)
-            configuration.poolSize = 4
+            configuration.poolSize = poolSize
             let redis = RedisClient(configuration: configuration, logger: Logger(label: "test.redis"))
             let ledger = try await Ledger.open(path: path, logger: Logger(label: "test.ledger"))
             let harness = WorkerHarness(
@@ -42,9 +43,10 @@ struct WorkerHarness {
 
     func worker(
         consumer: String = "w1", deliveryLimit: Int = 5, claimIdle: Duration = .seconds(60), trimInterval: Duration? = nil,
-        rules: [InvalidationRule] = Self.rules
+        concurrency: Int = 1, rules: [InvalidationRule] = Self.rules
     ) -> Worker {
         var configuration = WorkerConfiguration(consumer: consumer)
+        configuration.concurrency = concurrency
         configuration.trimInterval = trimInterval
         configuration.block = .milliseconds(50)
         configuration.deliveryLimit = deliveryLimit

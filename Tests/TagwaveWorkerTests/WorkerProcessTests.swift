@@ -18,11 +18,11 @@ struct WorkerProcessTests {
         return directory.appendingPathComponent("tagwave").path
     }
 
-    func writeConfig(_ server: RedisServer, directory: URL, claimIdleMilliseconds: Int = 60_000) throws -> String {
+    func writeConfig(_ server: RedisServer, directory: URL, claimIdleMilliseconds: Int = 60_000, concurrency: Int = 1) throws -> String {
         let path = directory.appendingPathComponent("worker.yaml").path
         try """
         redis: { url: "\(server.url)" }
-        stream: { name: "events", group: "invalidators", batch_size: 200, block_ms: 100, claim_idle_ms: \(claimIdleMilliseconds) }
+        stream: { name: "events", group: "invalidators", batch_size: 200, concurrency: \(concurrency), block_ms: 100, claim_idle_ms: \(claimIdleMilliseconds) }
         ledger: { path: "\(directory.appendingPathComponent("ledger.sqlite").path)" }
         rules:
           - event: session.created
@@ -94,12 +94,13 @@ struct WorkerProcessTests {
         }
     }
 
-    @Test func sigtermDuringASteadyFlowExitsZeroAndLeavesNothingPending() async throws {
+    @Test(arguments: [1, 3])
+    func sigtermDuringASteadyFlowExitsZeroAndLeavesNothingPending(concurrency: Int) async throws {
         try await RedisServer.with { server in
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tagwave-term-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
-            let config = try writeConfig(server, directory: directory)
+            let config = try writeConfig(server, directory: directory, concurrency: concurrency)
             let redis = server.client()
             let worker = try startWorker(config: config, consumer: "steady", directory: directory)
             defer { worker.send(SIGKILL) }
@@ -118,7 +119,9 @@ struct WorkerProcessTests {
             _ = try? await producer.value
             #expect(status == 0, "\(worker.output.suffix(3000))")
             let pending = try await redis.xpendingSummary("events", group: "invalidators")
-            #expect(pending.consumers["steady"] == nil, "entries left pending on the stopped worker: \(pending)")
+            let lanes = ["steady"] + (1..<concurrency).map { "steady/\($0 + 1)" }
+            #expect(lanes.allSatisfy { pending.consumers[$0] == nil }, "entries left pending on the stopped worker: \(pending)")
+            #expect(try await redis.xinfoConsumers("events", group: "invalidators").map(\.name).sorted() == lanes.sorted())
             #expect(worker.output.contains("worker stopped"))
             await redis.shutdown()
         }

@@ -133,6 +133,29 @@ struct WorkerTests {
         }
     }
 
+    @Test func oneWorkerRunningThreeConsumersRecordsEveryEventOnceUnderStableNames() async throws {
+        try await WorkerHarness.with(poolSize: 8) { h in
+            for index in 0..<3_000 {
+                try await h.publish(type: "session.created", payload: #"{"teacherId":"t\#(index % 50)","schoolId":"s1"}"#, id: "e\(index)")
+            }
+            let worker = h.worker(consumer: "host-1", concurrency: 3)
+            var handledBy = Set<String>()
+            let seen = Mutex(Set<String>())
+            worker.on("session.created") { _, context in seen.withLock { _ = $0.insert(context.streamID) } }
+            let running = Task { try await worker.run() }
+            defer { running.cancel() }
+            try await h.eventually(timeout: .seconds(60)) { worker.progress.processed == 3_000 }
+            #expect(try await h.processedCount() == 3_000)
+            #expect(seen.withLock { $0.count } == 3_000)  // every handler ran, on one lane or another
+            try await h.eventually { try await h.pending() == 0 }  // acknowledged after the commit
+            for consumer in try await h.redis.xinfoConsumers("events", group: "invalidators") { handledBy.insert(consumer.name) }
+            #expect(handledBy == ["host-1", "host-1/2", "host-1/3"])
+            // Each consumer's offsets are its own in the ledger, under its own name.
+            let offsets = try await h.ledger.offsets().filter { $0.group == "invalidators" }.map(\.consumer)
+            #expect(Set(offsets).isSubset(of: handledBy) && !offsets.isEmpty)
+        }
+    }
+
     @Test func anEntryDeletedWhilePendingIsRecordedAsLostNotRetried() async throws {
         try await WorkerHarness.with { h in
             try await h.redis.xgroupCreate("events", group: "invalidators", startID: "0")
