@@ -204,11 +204,11 @@ final class AdminMonitor: Sendable {
             logger.debug("admin: cannot read recent events", metadata: ["tagwave.error": "\(error)"])
             return
         }
-        let consumer = worker?.configuration.consumer
+        let consumers = worker.map { Set($0.consumers) }
         let (until, edge) = state.withLock { ($0.observedUntil, $0.observedAtEdge) }
         var newest = until
         var newestIDs = edge
-        for event in events where event.status == .processed && (consumer == nil || event.worker == consumer) {
+        for event in events where event.status == .processed && consumers?.contains(event.worker) != false {
             guard let processedAt = event.processedAt?.millisecondsSinceEpoch else { continue }
             if processedAt < until || (processedAt == until && edge.contains(event.eventID)) { continue }
             if let duration = event.duration { metrics.handlerDuration.recordNanoseconds(duration.nanoseconds) }

@@ -132,8 +132,9 @@ public final class Worker: Service, Sendable {
         logger.info("worker stopped", metadata: ["tagwave.processed": "\(progress.processed)"])
     }
 
-    /// The consumer names this worker reads as: its own, then its lanes'.
-    var consumers: [String] { [configuration.consumer] + lanes.map(\.configuration.consumer) }
+    /// The consumer names this worker reads and records as: ``WorkerConfiguration/consumer``, then
+    /// `consumer/2`, … (one per ``WorkerConfiguration/concurrency``).
+    public var consumers: [String] { [configuration.consumer] + lanes.map(\.configuration.consumer) }
 
     /// One consumer's loop, until `stopping` or cancellation; commits what it read before returning.
     private func runLane(stopping: StopFlag) async throws {
