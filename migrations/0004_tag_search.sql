@@ -12,7 +12,8 @@
 -- * A document is the outcome's distinct tags, each as one token: the upper-case hex of its UTF-8
 --   bytes (what SQL's hex() gives), separated by spaces. The `ascii` tokenizer keeps such a token
 --   whole, so a tag matches only itself, whatever characters it contains. Look a tag up with
---   `MATCH '"' || hex('teacher:1') || '"'`.
+--   `MATCH '"' || hex('teacher:1') || '"'`. FTS5 keeps a token's first 32,768 bytes: tags longer
+--   than 16 KiB that share their first 16 KiB share a token, and a query checks the JSON for the tag.
 -- * Both tables are contentless (they keep no copy of the text) and keep no positions (detail=none):
 --   the tags themselves are on the rows, in events.invalidation_tags and handler_outcomes.tags (JSON).
 --   Deleting a document takes the tokens it was written with (FTS5's 'delete' command); retention

@@ -318,13 +318,20 @@ public final class TaggedCache: Sendable {
         Int64(Date().timeIntervalSince1970 * 1000)
     }
 
+    /// Why `tag` cannot be a tag (it is empty or contains a newline, `{` or `}`), or nil when it can.
+    /// Invalidating or writing with such a tag throws ``CacheError`` (`invalidTag`) with this text.
+    public static func problem(withTag tag: String) -> String? {
+        // Bytes, not Characters: the three are ASCII, which no other UTF-8 sequence contains.
+        guard tag.isEmpty || tag.utf8.contains(where: { $0 == 0x0A || $0 == 0x7B || $0 == 0x7D }) else { return nil }
+        return "tag \(tag.debugDescription) is empty or contains a newline, { or }: tags are single-line names like teacher:123"
+    }
+
     func validate(key: String, tags: [String]) throws {
         guard !key.isEmpty, !key.contains("\n") else {
             throw CacheError(.invalidKey, "cache key \(key.debugDescription) is empty or has a newline: use a non-empty single-line key")
         }
-        // Bytes, not Characters: the three are ASCII, which no other UTF-8 sequence contains.
-        for tag in tags where tag.isEmpty || tag.utf8.contains(where: { $0 == 0x0A || $0 == 0x7B || $0 == 0x7D }) {
-            throw CacheError(.invalidTag, "tag \(tag.debugDescription) is empty or contains a newline, { or }: tags are single-line names like teacher:123")
+        for tag in tags {
+            if let problem = Self.problem(withTag: tag) { throw CacheError(.invalidTag, problem) }
         }
     }
 }

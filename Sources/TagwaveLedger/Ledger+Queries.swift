@@ -84,6 +84,8 @@ extension Ledger {
                     t.handler, t.worker, t.replay_run_id, \(LedgerReader.eventColumns)
                 FROM (\(LedgerTagSearch.invalidationsOfTag)) t
                 JOIN events e ON e.seq = t.seq
+                -- exact: the index keeps only a token's first 32,768 bytes
+                WHERE EXISTS (SELECT 1 FROM json_each(t.tags) j WHERE json_extract(j.value, '$.tag') = ?5)
                 ORDER BY t.invalidated_at_ms DESC, t.seq DESC, t.outcome_id DESC
                 LIMIT ?4
                 """

@@ -2,7 +2,8 @@
 /// invalidation outcome, each tag one token. Runs on the ledger's thread.
 enum LedgerTagSearch {
     /// The token of `tag`: the upper-case hex of its UTF-8 bytes, as SQL's `hex()` writes it. The
-    /// `ascii` tokenizer keeps it whole, so it matches exactly this tag.
+    /// `ascii` tokenizer keeps it whole, so it matches exactly this tag (up to FTS5's 32,768 bytes
+    /// per token: tags past 16 KiB that share their first 16 KiB share a token).
     static func token(_ tag: String) -> String {
         document([tag.utf8])
     }
@@ -14,7 +15,7 @@ enum LedgerTagSearch {
 
     /// The outcome's tags without repeats (compared byte for byte, as SQL's `DISTINCT` does), and
     /// their document: the tokens, space-separated; nil for no tags. The first array is nil when
-    /// `tags` had no repeats. Runs per outcome on the worker's hot path, hence one allocation.
+    /// `tags` had no repeats. Runs per outcome on the worker's hot path: no set for the usual few tags.
     static func distinct(_ tags: [LedgerTagInvalidation]) -> (tags: [LedgerTagInvalidation]?, document: String?) {
         guard !tags.isEmpty else { return (nil, nil) }
         var keep = tags.indices.map { _ in true }

@@ -75,7 +75,6 @@ extension RedisCommand {
 // MARK: Reply parsing
 
 extension StreamEntry {
-    /// Parses one `[id, [field, value, …]]` element (fields nil when the entry is gone).
     /// Parses one `[id, [field, value, …]]` reply element (fields nil when the entry is gone).
     /// - Throws: ``RedisError`` when the reply has another shape.
     public static func parse(_ reply: RedisReply) throws -> StreamEntry {

@@ -138,6 +138,15 @@ extension Worker {
                 tags += requested.tags
                 warm += requested.warm
             }
+            // One bad tag would fail the whole batch's invalidation, again at every redelivery.
+            if let problem = tags.lazy.compactMap(TaggedCache.problem(withTag:)).first {
+                deadLetters.append(deadLetter(
+                    item.entry, eventID: item.eventID, type: item.event.type, code: "tag_invalid",
+                    reason: "its rules or handlers asked to invalidate a tag the cache refuses: \(problem)", attempts: item.attempts,
+                    retries: &retries))
+                acknowledge.append(item.entry.id)
+                continue
+            }
             handled.append(Handled(
                 entry: item.entry, streamID: item.streamID, event: item.event, eventID: item.eventID, attempts: item.attempts, tags: tags, warm: warm,
                 outcomes: outcomes, started: started))

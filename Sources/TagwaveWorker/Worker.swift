@@ -7,7 +7,7 @@ import TagwaveEvents
 import TagwaveLedger
 import TagwaveRedis
 
-/// The invalidation worker: one consumer of a Redis Streams consumer group.
+/// The invalidation worker: one consumer of a Redis Streams consumer group (or several, see below).
 ///
 /// Per batch it decodes the events, runs the rules and the registered Swift handlers, invalidates
 /// the batch's distinct tags in one round trip, records history, outcomes and dead letters in the
@@ -28,7 +28,7 @@ import TagwaveRedis
 /// (`consumer`, `consumer/2`, …), each reading, invalidating and committing its own batches, so that
 /// one consumer's Redis round trips overlap another's decoding and ledger commit.
 public final class Worker: Service, Sendable {
-    /// How it reads, retries, claims and trims (for a lane: the lane's own consumer name).
+    /// How it reads, retries, claims and trims.
     public let configuration: WorkerConfiguration
     let redis: any RedisCommanding
     let ledger: Ledger

@@ -64,6 +64,8 @@ struct WorkerTests {
             try await h.publish(type: "session.created", payload: "[1,2]")
             try await h.publish(type: "session.created", payload: #"{"teacherId": "#)
             try await h.publish(type: "session.created", payload: #"{"schoolId":"s1"}"#, id: "no-teacher")
+            // A value that would make a tag no cache accepts ({ and newlines are reserved).
+            try await h.publish(type: "session.created", payload: #"{"teacherId":"t{9}","schoolId":"s1"}"#, id: "bad-tag")
             try await h.publish(type: "session.created", payload: #"{"teacherId":"t2","schoolId":"s1"}"#, id: "good-2")
             let worker = h.worker()
             let running = Task { try await worker.run() }
@@ -71,13 +73,15 @@ struct WorkerTests {
             try await h.eventually {
                 let letters = try await h.ledger.deadLetters().count
                 let processed = try await h.processedCount()
-                return letters == 4 && processed == 2
+                return letters == 5 && processed == 2
             }
             let letters = try await h.ledger.deadLetters()
-            #expect(Set(letters.map(\.reasonCode)) == ["missing_type", "payload_not_object", "invalid_json", "rule_unfillable"])
+            #expect(Set(letters.map(\.reasonCode)) == ["missing_type", "payload_not_object", "invalid_json", "rule_unfillable", "tag_invalid"])
             let unfillable = try #require(letters.first { $0.reasonCode == "rule_unfillable" })
             #expect(unfillable.eventID == "no-teacher")
             #expect(unfillable.reason.contains("teacherId"))
+            let badTag = try #require(letters.first { $0.reasonCode == "tag_invalid" })
+            #expect(badTag.eventID == "bad-tag" && badTag.reason.contains("teacher:t{9}"), "\(badTag.reason)")
             #expect(letters.allSatisfy { !$0.fields.isEmpty && $0.attempts == 1 })
             try await h.eventually { try await h.pending() == 0 }  // acknowledged after the commit
         }
