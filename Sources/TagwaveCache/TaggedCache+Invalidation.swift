@@ -37,7 +37,7 @@ extension TaggedCache {
     /// - Throws: ``CacheError`` when Redis fails.
     @discardableResult
     public func invalidate(tags: [String]) async throws -> InvalidationResult {
-        var seen = Set<String>()
+        var seen = Set<String>(minimumCapacity: tags.count)
         let distinct = tags.filter { seen.insert($0).inserted }
         try validate(key: "-", tags: distinct)
         guard !distinct.isEmpty else { return InvalidationResult(tags: []) }

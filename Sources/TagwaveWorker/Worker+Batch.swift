@@ -64,6 +64,9 @@ extension Worker {
         // (the commit ignores ids already recorded), so the lookup is skipped when no handler would run.
         let needsLookup = decoded.contains { !handlers(for: $0.event.type).isEmpty }
         var recorded = needsLookup ? try await ledger.isRecorded(eventIDs: decoded.map(\.eventID)) : []
+        recorded.reserveCapacity(recorded.count + decoded.count)
+        handled.reserveCapacity(decoded.count)
+        acknowledge.reserveCapacity(batch.count)
 
         // While Swift handlers run, and until the batch is acknowledged, keep its entries visibly
         // alive: a handler slower than the claim timeout must not let another worker claim (and run)
@@ -153,8 +156,9 @@ extension Worker {
         }
 
         // One round trip for the batch's distinct tags.
-        var seen = Set<String>()
-        let distinct = handled.flatMap(\.tags).filter { seen.insert($0).inserted }
+        let all = handled.flatMap(\.tags)
+        var seen = Set<String>(minimumCapacity: all.count)
+        let distinct = all.filter { seen.insert($0).inserted }
         let invalidationStarted = ContinuousClock.now
         let invalidation = try await cache.invalidate(tags: distinct)
         let invalidationTook = ContinuousClock.now - invalidationStarted
