@@ -17,10 +17,7 @@ extension RedisCommanding {
     public func xreadgroup(
         group: String, consumer: String, stream: String, id: String = ">", count: Int, block: Duration? = nil
     ) async throws -> [StreamEntry] {
-        let reply = try await send(
-            .xreadgroup(group: group, consumer: consumer, streams: [(stream, id)], count: count, block: block),
-            blockingFor: block)
-        return try StreamEntry.parseRead(reply).first?.entries ?? []
+        try await readGroup(group: group, consumer: consumer, stream: stream, id: id, count: count, block: block)
     }
 
     /// Acknowledges entries; returns how many were pending.

@@ -26,11 +26,29 @@ public protocol RedisCommanding: AnyObject, Sendable {
     /// Where it connects, for messages: `host:port`, or the seeds of a cluster. Never a password.
     var address: String { get }
 
+    /// Reads `stream` for a consumer group (`XREADGROUP GROUP group consumer COUNT count [BLOCK ms]
+    /// STREAMS stream id`): its entries, none when `block` ran out; an entry deleted while pending has
+    /// nil fields. ``RedisClient`` copies them straight out of hiredis's reply; the default goes
+    /// through ``send(_:blockingFor:)``. Call it through ``xreadgroup(group:consumer:stream:id:count:block:)``.
+    func readGroup(
+        group: String, consumer: String, stream: String, id: String, count: Int, block: Duration?
+    ) async throws -> [StreamEntry]
+
     /// Closes every connection; commands after this throw ``RedisError/Code/shutDown``.
     func shutdown() async
 }
 
 extension RedisCommanding {
+    /// ``readGroup(group:consumer:stream:id:count:block:)`` through ``send(_:blockingFor:)``.
+    public func readGroup(
+        group: String, consumer: String, stream: String, id: String, count: Int, block: Duration?
+    ) async throws -> [StreamEntry] {
+        let reply = try await send(
+            .xreadgroup(group: group, consumer: consumer, streams: [(stream, id)], count: count, block: block),
+            blockingFor: block)
+        return try StreamEntry.parseRead(reply).first?.entries ?? []
+    }
+
     /// Sends one command and returns its reply; an error reply throws.
     /// - Throws: ``RedisError``.
     @discardableResult
@@ -47,6 +65,13 @@ extension RedisCommanding {
 }
 
 extension RedisClient: RedisCommanding {
+    public func readGroup(
+        group: String, consumer: String, stream: String, id: String, count: Int, block: Duration?
+    ) async throws -> [StreamEntry] {
+        let command = RedisCommand.xreadgroup(group: group, consumer: consumer, streams: [(stream, id)], count: count, block: block)
+        return try await withConnection { try $0.readStream(command, blockingFor: block) }
+    }
+
     public var subscriptionConfigurations: [RedisConfiguration] { [configuration] }
     public var isCluster: Bool { false }
     public var address: String { configuration.address }

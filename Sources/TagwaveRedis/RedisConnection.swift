@@ -127,25 +127,92 @@ public final class RedisConnection {
     // MARK: Wire
 
     private func roundTrip(_ commands: [RedisCommand], blockingFor: Duration?) throws -> [RedisReply] {
+        try roundTrip(commands, blockingFor: blockingFor, convert: Self.decode)
+    }
+
+    /// Writes `commands` with one flush and converts each reply while it is still in hiredis's
+    /// memory; `convert` must copy what it keeps.
+    private func roundTrip<T>(
+        _ commands: [RedisCommand], blockingFor: Duration?, convert: (UnsafeMutablePointer<redisReply>) throws -> T
+    ) throws -> [T] {
         let context = try connectedContext()
         if let blockingFor { setTimeout(context, configuration.commandTimeout + blockingFor) }
         defer {
             if blockingFor != nil, let current = self.context { setTimeout(current, configuration.commandTimeout) }
         }
         guard Self.append(commands, to: context) else { throw broken(context, during: commands.first?.name ?? "command") }
-        var replies: [RedisReply] = []
+        var replies: [T] = []
         replies.reserveCapacity(commands.count)
         for command in commands {
             var raw: UnsafeMutableRawPointer?
             if redisGetReply(context, &raw) != REDIS_OK || raw == nil {
                 throw broken(context, during: command.name)
             }
-            let reply = raw!.assumingMemoryBound(to: redisReply.self)
-            replies.append(Self.decode(reply))
-            freeReplyObject(raw)
+            defer { freeReplyObject(raw) }
+            lastUsed = Self.now()
+            replies.append(try convert(raw!.assumingMemoryBound(to: redisReply.self)))
         }
-        lastUsed = Self.now()
         return replies
+    }
+
+    /// Sends an `XREADGROUP` or `XREAD` of one stream and returns its entries, copied straight out of
+    /// hiredis's reply: a batch of a thousand entries builds no `RedisReply` tree on the way.
+    /// - Throws: ``RedisError``: `server` for an error reply (e.g. `NOGROUP`), `unexpectedReply` for
+    ///   another shape, or a connection problem.
+    public func readStream(_ command: RedisCommand, blockingFor: Duration?) throws -> [StreamEntry] {
+        try roundTrip([command], blockingFor: blockingFor) { reply in
+            try Self.streamEntries(reply, command: command.name)
+        }[0]
+    }
+
+    /// The entries of the first stream of an `XREADGROUP`/`XREAD` reply; none for a nil reply (the
+    /// `BLOCK` ran out). An entry deleted while pending has nil fields.
+    static func streamEntries(_ reply: UnsafeMutablePointer<redisReply>, command: String) throws -> [StreamEntry] {
+        let top = reply.pointee
+        switch top.type {
+        case REDIS_REPLY_NIL: return []
+        case REDIS_REPLY_ERROR: throw RedisError.server(String(decoding: bytes(top.str, Int(top.len)), as: UTF8.self), command: command)
+        case REDIS_REPLY_ARRAY: break
+        default: throw RedisError.unexpected(decode(reply), expected: "an array of streams")
+        }
+        guard top.elements > 0 else { return [] }
+        guard let stream = top.element[0], stream.pointee.type == REDIS_REPLY_ARRAY, stream.pointee.elements == 2,
+            let list = stream.pointee.element[1], list.pointee.type == REDIS_REPLY_ARRAY
+        else {
+            throw RedisError.unexpected(decode(reply), expected: "[[stream, entries]]")
+        }
+        let count = Int(list.pointee.elements)
+        var entries: [StreamEntry] = []
+        entries.reserveCapacity(count)
+        for index in 0..<count {
+            guard let element = list.pointee.element[index], element.pointee.type == REDIS_REPLY_ARRAY,
+                element.pointee.elements == 2, let idReply = element.pointee.element[0],
+                idReply.pointee.type == REDIS_REPLY_STRING,
+                let id = StreamID(utf8: UnsafeRawBufferPointer(start: idReply.pointee.str, count: Int(idReply.pointee.len)))
+            else {
+                throw RedisError.unexpected(list.pointee.element[index].map(decode) ?? .null, expected: "a stream entry [id, fields]")
+            }
+            guard let flat = element.pointee.element[1], flat.pointee.type == REDIS_REPLY_ARRAY else {
+                entries.append(StreamEntry(id: id, fields: nil))
+                continue
+            }
+            let values = Int(flat.pointee.elements)
+            var fields: [StreamField] = []
+            fields.reserveCapacity(values / 2)
+            var position = 0
+            while position + 1 < values {
+                fields.append(StreamField(name: fieldBytes(flat.pointee.element[position]), value: fieldBytes(flat.pointee.element[position + 1])))
+                position += 2
+            }
+            entries.append(StreamEntry(id: id, fields: fields))
+        }
+        return entries
+    }
+
+    /// A bulk string's bytes, empty for anything else (as ``RedisReply/bytes`` reads it).
+    private static func fieldBytes(_ reply: UnsafeMutablePointer<redisReply>?) -> [UInt8] {
+        guard let reply, reply.pointee.type == REDIS_REPLY_STRING || reply.pointee.type == REDIS_REPLY_STATUS else { return [] }
+        return bytes(reply.pointee.str, Int(reply.pointee.len))
     }
 
     /// Appends `commands` to the context's output buffer, encoded by ``RedisCommand/encodeRESP(into:)``

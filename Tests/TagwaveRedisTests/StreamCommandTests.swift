@@ -1,5 +1,5 @@
 import Foundation
-import TagwaveRedis
+@testable import TagwaveRedis
 import TagwaveTestSupport
 import Testing
 
@@ -65,6 +65,35 @@ struct StreamCommandTests {
             for _ in 0..<10 { ids.append(try await redis.xadd("events", fields: [StreamField("type", "x")])) }
             #expect(try await redis.xtrim("events", .minimumID(ids[6], approximate: false)) == 6)
             #expect(try await redis.xinfoStream("events").firstEntryID == ids[6])
+            await redis.shutdown()
+        }
+    }
+
+    @Test func entriesReadStraightFromTheReplyEqualThoseParsedFromAReplyTree() async throws {
+        try await RedisServer.with { server in
+            let redis = server.client()
+            try await redis.xgroupCreate("events", group: "g", startID: "0")
+            var ids: [StreamID] = []
+            for index in 0..<4 {
+                ids.append(try await redis.xadd("events", fields: [
+                    StreamField("type", "t.\(index)"), StreamField("payload", #"{"n":\#(index)}"#), StreamField("empty", ""),
+                ]))
+            }
+            let delivered = try await redis.xreadgroup(group: "g", consumer: "c1", stream: "events", count: 10)
+            #expect(delivered.map(\.id) == ids)
+            #expect(delivered[2].fields?.map(\.name) == [Array("type".utf8), Array("payload".utf8), Array("empty".utf8)])
+            #expect(delivered[2].value("empty") == [])
+            // Deleted while pending: its history entry comes back without fields.
+            _ = try await redis.send(RedisCommand("XDEL", "events", RedisArgument(ids[1].description)))
+            let history = try await redis.xreadgroup(group: "g", consumer: "c1", stream: "events", id: "0", count: 10)
+            // The generic path of RedisCommanding: send, a RedisReply tree, then parsing.
+            let tree = try StreamEntry.parseRead(
+                try await redis.send(RedisCommand.xreadgroup(group: "g", consumer: "c1", streams: [("events", "0")], count: 10)))
+            #expect(history == tree.first?.entries)
+            #expect(history[1].id == ids[1] && history[1].fields == nil)
+            #expect(history[0] == delivered[0])
+            // Nothing new: the BLOCK runs out and the read is empty.
+            #expect(try await redis.xreadgroup(group: "g", consumer: "c1", stream: "events", count: 10, block: .milliseconds(20)).isEmpty)
             await redis.shutdown()
         }
     }
