@@ -47,7 +47,7 @@ extension RedisCommand {
 
     /// `XACK stream group id…`.
     public static func xack(_ stream: String, group: String, ids: [StreamID]) -> RedisCommand {
-        RedisCommand("XACK", [RedisArgument(stream), RedisArgument(group)] + ids.map { RedisArgument($0.description) })
+        RedisCommand(arguments: [Array("XACK".utf8), Array(stream.utf8), Array(group.utf8)] + ids.map(\.utf8))
     }
 
     /// `XAUTOCLAIM stream group consumer min-idle start COUNT n`.

@@ -56,12 +56,20 @@ public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible 
     public var description: String {
         // Formatted by hand: ids are formatted for every acknowledged entry and ledger row, and
         // interpolation allocates twice per id.
-        String(unsafeUninitializedCapacity: 41) { buffer in
-            var count = Self.writeDecimal(milliseconds, into: buffer, at: 0)
-            buffer[count] = UInt8(ascii: "-")
-            count += 1
-            return Self.writeDecimal(sequence, into: buffer, at: count)
-        }
+        String(unsafeUninitializedCapacity: 41) { write(into: $0) }
+    }
+
+    /// The id as Redis writes it, in UTF-8 bytes (a command argument without a String on the way).
+    public var utf8: [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: 41) { buffer, count in count = write(into: buffer) }
+    }
+
+    /// Writes `<milliseconds>-<sequence>` at the start of `buffer` (41 bytes hold any id).
+    private func write(into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var count = Self.writeDecimal(milliseconds, into: buffer, at: 0)
+        buffer[count] = UInt8(ascii: "-")
+        count += 1
+        return Self.writeDecimal(sequence, into: buffer, at: count)
     }
 
     /// Writes `value` in decimal at `start`; returns the index after its last digit.

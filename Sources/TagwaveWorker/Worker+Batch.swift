@@ -169,13 +169,13 @@ extension Worker {
         var records = lost
         for item in handled {
             var outcomes = item.outcomes
-            let removed = item.tags.reduce(0) { $0 + (entriesByTag[$1] ?? 0) }
+            let invalidated = item.tags.map { LedgerTagInvalidation(tag: $0, entriesRemoved: entriesByTag[$0]) }
+            let removed = invalidated.reduce(0) { $0 + ($1.entriesRemoved ?? 0) }
             if !item.tags.isEmpty {
                 outcomes.append(LedgerHandlerOutcome(
                     handler: configuration.ruleHandlerName, kind: .invalidate, status: .succeeded, attempts: item.attempts,
                     entriesRemoved: removed, duration: invalidationTook, worker: configuration.consumer,
-                    startedAt: item.started, finishedAt: finishedAt,
-                    invalidatedTags: item.tags.map { LedgerTagInvalidation(tag: $0, entriesRemoved: entriesByTag[$0]) }))
+                    startedAt: item.started, finishedAt: finishedAt, invalidatedTags: invalidated))
             }
             records.append(LedgerEventRecord(
                 event: LedgerEvent(
@@ -244,7 +244,7 @@ extension Worker {
         let command = RedisCommand(
             "XCLAIM",
             [RedisArgument(configuration.stream), RedisArgument(configuration.group), RedisArgument(configuration.consumer), 0]
-                + ids.map { RedisArgument($0.description) } + ["JUSTID"])
+                + ids.map { RedisArgument($0.utf8) } + ["JUSTID"])
         let interval = configuration.claimIdle / 5
         return Task { [redis] in
             while !Task.isCancelled {

@@ -7,6 +7,7 @@ struct StreamIDTests {
         for text in ["0-0", "1700000000000-3", "18446744073709551615-18446744073709551615"] {
             #expect(StreamID(text)?.description == text)
             #expect(StreamID(utf8: Array(text.utf8))?.description == text)
+            #expect(StreamID(text)?.utf8 == Array(text.utf8))
         }
         #expect(StreamID("1700000000000") == StreamID(milliseconds: 1_700_000_000_000, sequence: 0))
     }
