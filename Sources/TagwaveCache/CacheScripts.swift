@@ -25,7 +25,10 @@ enum CacheScripts {
     /// then (optionally) the garbage queue last. ARGV: minimum lifetime of a version key (ms). Per tag it bumps the
     /// version (every entry written before is unreadable from now on), keeps the version key alive as
     /// long as any entry that may still reference an older version, and moves the member set aside for
-    /// reclamation (queued only when it holds live entries). Returns a flat array: version, live
+    /// reclamation (queued only when it holds live entries). A version key that is born (again) starts
+    /// at the clock's microsecond-scale value (`now_ms × 1000`), never at 1: an entry written under an
+    /// earlier life of the key must not become readable again. A tag without entries since its last
+    /// bump costs two calls (`ZCARD`, `INCR`). Returns a flat array: version, live
     /// entries, for each tag in turn (no table per tag: a batch invalidates a thousand tags).
     ///
     /// All keys of one call must be in one Redis Cluster slot: on a cluster it is called once per tag,
@@ -40,10 +43,10 @@ enum CacheScripts {
         local results = {}
         local n = 0
         for i = 1, #KEYS - (queue and 1 or 0), 3 do
-          local version = redis.call('INCR', KEYS[i])
           local live = 0
           local keep = now + retention
-          if redis.call('ZCARD', KEYS[i + 1]) > 0 then
+          local members = redis.call('ZCARD', KEYS[i + 1])
+          if members > 0 then
             local top = redis.call('ZRANGE', KEYS[i + 1], -1, -1, 'WITHSCORES')
             if tonumber(top[2]) > keep then keep = tonumber(top[2]) end
             live = redis.call('ZCOUNT', KEYS[i + 1], now, '+inf')
@@ -54,8 +57,16 @@ enum CacheScripts {
               redis.call('UNLINK', KEYS[i + 1])
             end
           end
-          -- a new key has no expiry yet; an older one only ever has its expiry extended
-          if version == 1 then redis.call('PEXPIREAT', KEYS[i], keep) else redis.call('PEXPIREAT', KEYS[i], keep, 'GT') end
+          local version = redis.call('INCR', KEYS[i])
+          if version == 1 then
+            -- born, or born again after it expired: start from the clock, above every version that an
+            -- entry written in an earlier life of the key can hold (a writer may straddle the expiry)
+            version = now * 1000
+            redis.call('SET', KEYS[i], string.format('%.0f', version), 'PXAT', keep)
+          elseif members > 0 then
+            -- entries were written since the last bump: the key outlives every one of them
+            redis.call('PEXPIREAT', KEYS[i], keep, 'GT')
+          end
           results[n + 1] = version
           results[n + 2] = live
           n = n + 2

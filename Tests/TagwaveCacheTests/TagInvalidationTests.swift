@@ -35,6 +35,32 @@ struct TagInvalidationTests {
         }
     }
 
+    @Test func aValueComputedWhileTheTagsVersionExpiredIsNotRevivedByTheNextInvalidation() async throws {
+        try await RedisServer.with { server in
+            let redis = server.client()
+            let cache = TaggedCache(redis: redis, logger: Logger(label: "cache"))
+            try await cache.invalidate(tag: "teacher:t1")  // the version key is born
+            // A writer reads the tag's version, and while it computes the version key expires
+            // (simulated: deleted): its entry carries a version of the key's previous life.
+            let value = try await cache.getOrSet("profile:t1", tags: ["teacher:t1"], ttl: 600) { () async throws -> String in
+                _ = try await redis.send(RedisCommand("DEL", "tw:{teacher:t1}:v"))
+                return "computed before the next invalidation"
+            }
+            #expect(value == "computed before the next invalidation")
+            #expect(try await cache.get("profile:t1", as: String.self, tags: ["teacher:t1"]) == nil)  // no key: version 0
+            // The next invalidation gives the tag a version that no entry of an earlier life can hold.
+            let result = try await cache.invalidate(tag: "teacher:t1")
+            #expect(result.tags.first.map { $0.version > 1_000_000 } == true, "\(result)")
+            #expect(try await cache.get("profile:t1", as: String.self, tags: ["teacher:t1"]) == nil)
+            // Writing after it is readable, and bumps count on from there.
+            try await cache.set("profile:t1", "fresh", tags: ["teacher:t1"], ttl: 60)
+            #expect(try await cache.get("profile:t1", as: String.self, tags: ["teacher:t1"]) == "fresh")
+            let next = try await cache.invalidate(tag: "teacher:t1")
+            #expect(next.tags.first?.version == result.tags.first.map { $0.version + 1 })
+            #expect(try await cache.get("profile:t1", as: String.self, tags: ["teacher:t1"]) == nil)
+        }
+    }
+
     @Test func invalidatingSeveralTagsIsOneRoundTripWhateverTheirSize() async throws {
         try await RedisServer.with { server in
             let redis = server.client()

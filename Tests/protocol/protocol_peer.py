@@ -32,10 +32,10 @@ local retention = tonumber(ARGV[1])
 local queue = KEYS[#KEYS]
 local results = {}
 for i = 1, #KEYS - 1, 3 do
-  local version = redis.call('INCR', KEYS[i])
   local live = 0
   local keep = now + retention
-  if redis.call('ZCARD', KEYS[i + 1]) > 0 then
+  local members = redis.call('ZCARD', KEYS[i + 1])
+  if members > 0 then
     local top = redis.call('ZRANGE', KEYS[i + 1], -1, -1, 'WITHSCORES')
     if tonumber(top[2]) > keep then keep = tonumber(top[2]) end
     live = redis.call('ZCOUNT', KEYS[i + 1], now, '+inf')
@@ -46,8 +46,16 @@ for i = 1, #KEYS - 1, 3 do
       redis.call('UNLINK', KEYS[i + 1])
     end
   end
-  -- a new key has no expiry yet; an older one only ever has its expiry extended
-  if version == 1 then redis.call('PEXPIREAT', KEYS[i], keep) else redis.call('PEXPIREAT', KEYS[i], keep, 'GT') end
+  local version = redis.call('INCR', KEYS[i])
+  if version == 1 then
+    -- born, or born again after it expired: start from the clock, above every version that an
+    -- entry written in an earlier life of the key can hold (a writer may straddle the expiry)
+    version = now * 1000
+    redis.call('SET', KEYS[i], string.format('%.0f', version), 'PXAT', keep)
+  elseif members > 0 then
+    -- entries were written since the last bump: the key outlives every one of them
+    redis.call('PEXPIREAT', KEYS[i], keep, 'GT')
+  end
   results[#results + 1] = {version, live}
 end
 return results
