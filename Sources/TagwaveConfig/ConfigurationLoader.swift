@@ -34,6 +34,10 @@ public enum ConfigurationLoader {
         applyEnvironment(environment, to: &configuration, problems: &problems, consumerGiven: consumer != nil)
         // `--consumer` wins over the file and the environment, as its help says.
         if let consumer { configuration.worker.consumer = consumer }
+        if let why = whyInvalidConsumer(configuration.worker.consumer), !problems.contains(where: { $0.message.hasPrefix("stream.consumer") }) {
+            let source = consumer != nil ? "--consumer" : environment["TAGWAVE_CONSUMER"].map { _ in "TAGWAVE_CONSUMER" } ?? "the host name"
+            problems.append(ConfigurationProblem(file: source, line: 0, column: 0, message: "the consumer name \(why)"))
+        }
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         return configuration
     }
@@ -48,6 +52,13 @@ public enum ConfigurationLoader {
         } catch {
             return [ConfigurationProblem(file: path, line: 0, column: 0, message: "\(error)")]
         }
+    }
+
+    /// Why `name` cannot be a worker's consumer name, or nil: `/` is kept for the names of the extra
+    /// consumers `stream.concurrency` runs (`NAME/2`, `NAME/3`, …), which must not collide with a daemon's.
+    static func whyInvalidConsumer(_ name: String) -> String? {
+        guard name.contains("/") else { return nil }
+        return "\"\(name)\" contains /, which is kept for the extra consumers of stream.concurrency (NAME/2, NAME/3, …): use another character, e.g. \"\(name.replacingOccurrences(of: "/", with: "-"))\""
     }
 
     static func hostName() -> String {
@@ -194,7 +205,10 @@ struct Reader {
             switch key {
             case "name": if let value = string(item, "stream.name") { worker.stream = value }
             case "group": if let value = string(item, "stream.group") { worker.group = value }
-            case "consumer": if let value = string(item, "stream.consumer") { worker.consumer = value }
+            case "consumer":
+                if let value = string(item, "stream.consumer") {
+                    if let why = ConfigurationLoader.whyInvalidConsumer(value) { problem(item, "stream.consumer \(why)") } else { worker.consumer = value }
+                }
             case "batch_size": if let value = integer(item, "stream.batch_size", min: 1) { worker.batchSize = value }
             case "concurrency": if let value = integer(item, "stream.concurrency", min: 1) { worker.concurrency = value }
             case "block_ms": if let value = integer(item, "stream.block_ms", min: 1) { worker.block = .milliseconds(value) }

@@ -102,6 +102,17 @@ struct ConfigurationTests {
                 == "from-flag")
     }
 
+    @Test func aConsumerNameWithASlashIsRefusedBecauseTheExtraConsumersUseIt() throws {
+        let path = try write("stream:\n  concurrency: 2\n  consumer: \"host-1/2\"\n")
+        let problems = ConfigurationLoader.check(path: path)
+        #expect(problems.count == 1 && problems[0].line == 3 && problems[0].message.contains("host-1-2"), "\(problems)")
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(path: nil, environment: [:], consumer: "a/b")
+        }
+        #expect(error?.problems.first?.description.hasPrefix("--consumer: the consumer name \"a/b\" contains /") == true, "\(String(describing: error))")
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(path: nil, environment: ["TAGWAVE_CONSUMER": "x/1"]) }
+    }
+
     @Test func aFileThatIsNotYAMLIsRefusedWithTheLine() throws {
         let path = try write("stream:\n  name: [unclosed\n")
         let problems = ConfigurationLoader.check(path: path)
