@@ -90,16 +90,6 @@ public final class Ledger: Sendable {
         line: Int = #line,
         _ body: @escaping @Sendable (SQLiteDatabase) throws -> T
     ) async throws -> T {
-        try await withConnection(file: file, line: line) { _, database in try body(database) }
-    }
-
-    /// Runs `body` with the connection and its database on the ledger's thread, turning
-    /// SQLite's errors into ``LedgerError``s.
-    func withConnection<T: Sendable>(
-        file: String = #fileID,
-        line: Int = #line,
-        _ body: @escaping @Sendable (LedgerConnection, SQLiteDatabase) throws -> T
-    ) async throws -> T {
         let path = self.path
         do {
             return try await thread.run { [connection] in
@@ -107,7 +97,7 @@ public final class Ledger: Sendable {
                     throw LedgerError(.closed, "the ledger \(path) was closed: open it again", path: path)
                 }
                 do {
-                    return try body(connection, database)
+                    return try body(database)
                 } catch let error as SQLiteError {
                     throw LedgerError(error, path: path, file: file, line: line)
                 }

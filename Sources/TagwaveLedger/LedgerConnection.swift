@@ -10,12 +10,9 @@ import TagwaveSQLite
 /// ever touch the connection at the same time.
 final class LedgerConnection: @unchecked Sendable {
     private(set) var database: SQLiteDatabase?
-    /// The options it was opened with.
-    let options: LedgerOptions
 
-    private init(database: SQLiteDatabase, options: LedgerOptions) {
+    private init(database: SQLiteDatabase) {
         self.database = database
-        self.options = options
     }
 
     /// Opens the ledger at `path`: file checks, pragmas, migrations. Runs on the ledger's thread.
@@ -41,7 +38,7 @@ final class LedgerConnection: @unchecked Sendable {
                     "tagwave.ledger.migrations_applied": "\(applied.map(\.fileName))",
                 ]
             )
-            return LedgerConnection(database: database, options: options)
+            return LedgerConnection(database: database)
         } catch let error as SQLiteError {
             database.close()
             throw LedgerError(error, path: path)
