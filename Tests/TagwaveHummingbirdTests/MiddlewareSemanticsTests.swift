@@ -101,8 +101,6 @@ struct MiddlewareSemanticsTests {
         let refresh = Atomic<Int>(0)
         /// Set by the test once the stale answer arrived: the refresh waits for it (10 s at most).
         let release = Atomic<Bool>(false)
-        // Entries live per 5-second period (long enough for a loaded CI machine): start early in one, so the first entry is stored in it.
-        while Self.millisecondsSince1970() % 5000 > 300 { try await Task.sleep(for: .milliseconds(20)) }
         try await withApp(
             policy: policy,
             route: { _, call in
@@ -118,11 +116,18 @@ struct MiddlewareSemanticsTests {
             },
             test: { client, calls in
                 let port = try #require(client.port)
+                // Entries live per 5-second period (long enough for a loaded CI machine). The first
+                // request starts early in one, with the app already up, so its entry is stored in
+                // that period however long the request takes.
+                while Self.millisecondsSince1970() % 5000 > 300 { try await Task.sleep(for: .milliseconds(20)) }
+                let firstPeriod = Self.millisecondsSince1970() / 5000
                 let first = try await client.execute(uri: "/item", method: .get, headers: [:], body: nil)
                 #expect(String(buffer: first.body) == "version 1")
                 #expect(first.headers[.cacheControl] == "private, max-age=0, stale-while-revalidate=30")
                 // Into the next period: past its freshness, within the stale window.
-                try await Task.sleep(for: .milliseconds(5000 - Self.millisecondsSince1970() % 5000 + 50))
+                let nextPeriodStart = (firstPeriod + 1) * 5000 + 50
+                try #require(Self.millisecondsSince1970() < nextPeriodStart, "the first request took over 4.7 s")
+                try await Task.sleep(for: .milliseconds(nextPeriodStart - Self.millisecondsSince1970()))
 
                 async let refreshing = Self.get(port: port, "/item")
                 while refresh.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(5)) }
