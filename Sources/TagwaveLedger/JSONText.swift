@@ -30,26 +30,58 @@ enum JSONText {
         return text + "]"
     }
 
-    /// `[{"tag":"teacher:1","removed":3},{"tag":"school:2"}]`, in the given order.
-    static func tags(_ tags: [LedgerTagInvalidation]) -> String {
-        // Sized once: this runs per event on the ledger's thread.
-        var text = ""
-        text.reserveCapacity(tags.reduce(2) { $0 + $1.tag.utf8.count + 32 })
-        text += "["
+    /// Appends `[{"tag":"teacher:1","removed":3},{"tag":"school:2"}]`, in the given order, as
+    /// UTF-8. Byte by byte into a buffer the caller reuses: this runs per event on the ledger's thread.
+    static func appendTags(_ tags: [LedgerTagInvalidation], to text: inout [UInt8]) {
+        text.append(UInt8(ascii: "["))
         for (index, tag) in tags.enumerated() {
-            text += index == 0 ? "{\"tag\":" : ",{\"tag\":"
-            appendString(tag.tag, to: &text)
+            if index > 0 { text.append(UInt8(ascii: ",")) }
+            text.append(contentsOf: #"{"tag":"#.utf8)
+            appendString(tag.tag.utf8, to: &text)
             if let removed = tag.entriesRemoved {
-                text += ",\"removed\":"
-                text += String(removed)
+                text.append(contentsOf: #","removed":"#.utf8)
+                appendDecimal(removed, to: &text)
             }
-            text += "}"
+            text.append(UInt8(ascii: "}"))
         }
-        text += "]"
-        return text
+        text.append(UInt8(ascii: "]"))
     }
 
-    /// The tags written by ``tags(_:)``; nil when the text is not such an array.
+    /// Appends `value` in decimal.
+    private static func appendDecimal(_ value: Int, to text: inout [UInt8]) {
+        if value < 0 { text.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        let start = text.count
+        repeat {
+            text.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        text[start...].reverse()
+    }
+
+    /// Appends `bytes` as a JSON string literal: quotes, backslashes and control characters
+    /// escaped, everything else (UTF-8 included) as it is, as ``appendString(_:to:)-(String,_)`` writes it.
+    static func appendString(_ bytes: String.UTF8View, to text: inout [UInt8]) {
+        text.append(UInt8(ascii: "\""))
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\""): text.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): text.append(contentsOf: #"\\"#.utf8)
+            case UInt8(ascii: "\n"): text.append(contentsOf: #"\n"#.utf8)
+            case UInt8(ascii: "\r"): text.append(contentsOf: #"\r"#.utf8)
+            case UInt8(ascii: "\t"): text.append(contentsOf: #"\t"#.utf8)
+            case ..<0x20:
+                let digits: [UInt8] = Array("0123456789abcdef".utf8)
+                text.append(contentsOf: #"\u00"#.utf8)
+                text.append(digits[Int(byte >> 4)])
+                text.append(digits[Int(byte & 0x0F)])
+            default: text.append(byte)
+            }
+        }
+        text.append(UInt8(ascii: "\""))
+    }
+
+    /// The tags written by ``appendTags(_:to:)``; nil when the text is not such an array.
     static func decodeTags(_ text: String) -> [LedgerTagInvalidation]? {
         struct Tag: Decodable {
             let tag: String

@@ -34,6 +34,8 @@ struct LedgerWriter {
     private var insertOutcome: SQLiteStatement?
     private var insertEventDocument: SQLiteStatement?
     private var insertOutcomeDocument: SQLiteStatement?
+    /// Where each row's tag JSON and tag document are written before they are bound.
+    private var scratch: [UInt8] = []
 
     init(database: SQLiteDatabase, path: String) {
         self.database = database
@@ -72,45 +74,36 @@ struct LedgerWriter {
         with insert: SQLiteStatement,
         into commit: inout LedgerCommit
     ) throws {
-        let event = record.event
-        // Each outcome's tags once: its JSON and its tag index document name the same tags.
-        var outcomes = record.outcomes
-        var documents: [String?] = []
-        documents.reserveCapacity(outcomes.count)
-        for index in outcomes.indices {
-            let (distinct, document) = LedgerTagSearch.distinct(outcomes[index].invalidatedTags)
-            if let distinct { outcomes[index].invalidatedTags = distinct }
-            documents.append(document)
-        }
-        // A live, successful invalidation outcome is kept on the event row (migration 0002).
-        let kept = outcomes.lastIndex { Self.keepsOnEventRow($0, of: event) }
-        try bind(event, invalidation: kept.map { outcomes[$0] }, to: insert)
+        // A live, successful invalidation outcome is kept on the event row (migration 0002). Each
+        // outcome's tags once: its JSON and its tag index document name the same tags.
+        let kept = record.outcomes.lastIndex { Self.keepsOnEventRow($0, of: record.event) }
+        let keptTags = kept.map { LedgerTagSearch.distinct(record.outcomes[$0].invalidatedTags) } ?? []
+        try bind(record.event, invalidation: kept.map { record.outcomes[$0] }, tags: keptTags, to: insert)
         try insert.execute()
         let eventSeq: Int64
+        let replaysOnly: Bool
         if database.changes == 1 {
             eventSeq = database.lastInsertRowID
-            commit.newEventIDs.append(event.eventID)
-            if let kept {
-                outcomes.remove(at: kept)
-                if let document = documents.remove(at: kept) {
-                    try index(document, rowID: eventSeq, with: \.insertEventDocument, LedgerTagSearch.insertEventDocument)
-                }
+            commit.newEventIDs.append(record.event.eventID)
+            if !keptTags.isEmpty {
+                try index(keptTags, rowID: eventSeq, with: \.insertEventDocument, LedgerTagSearch.insertEventDocument)
             }
+            replaysOnly = false
         } else {
-            commit.alreadyRecordedEventIDs.append(event.eventID)
-            let replays = outcomes.indices.filter { outcomes[$0].replayRunID != nil }
-            guard !replays.isEmpty else { return }
-            outcomes = replays.map { outcomes[$0] }
-            documents = replays.map { documents[$0] }
-            eventSeq = try existingSeq(of: event.eventID)
+            commit.alreadyRecordedEventIDs.append(record.event.eventID)
+            guard record.outcomes.contains(where: { $0.replayRunID != nil }) else { return }
+            eventSeq = try existingSeq(of: record.event.eventID)
+            replaysOnly = true
         }
-        guard !outcomes.isEmpty else { return }
-        let insertOutcome = try statement(\.insertOutcome, Self.insertOutcome)
-        for (outcome, document) in zip(outcomes, documents) {
-            try bind(outcome, eventSeq: eventSeq, to: insertOutcome)
+        for index in record.outcomes.indices where index != kept || replaysOnly {
+            let outcome = record.outcomes[index]
+            guard !replaysOnly || outcome.replayRunID != nil else { continue }
+            let tags = LedgerTagSearch.distinct(outcome.invalidatedTags)
+            let insertOutcome = try statement(\.insertOutcome, Self.insertOutcome)
+            try bind(outcome, tags: tags, eventSeq: eventSeq, to: insertOutcome)
             try insertOutcome.execute()
-            if let document {
-                try index(document, rowID: database.lastInsertRowID, with: \.insertOutcomeDocument, LedgerTagSearch.insertOutcomeDocument)
+            if !tags.isEmpty {
+                try self.index(tags, rowID: database.lastInsertRowID, with: \.insertOutcomeDocument, LedgerTagSearch.insertOutcomeDocument)
             }
         }
     }
@@ -127,12 +120,28 @@ struct LedgerWriter {
     /// Adds an outcome's tag document to the tag index (rowids only grow within a transaction, so
     /// FTS5 keeps the batch's terms in memory until the commit).
     private mutating func index(
-        _ document: String, rowID: Int64, with slot: WritableKeyPath<LedgerWriter, SQLiteStatement?>, _ sql: String
+        _ tags: [LedgerTagInvalidation], rowID: Int64, with slot: WritableKeyPath<LedgerWriter, SQLiteStatement?>,
+        _ sql: String
     ) throws {
         let insert = try statement(slot, sql)
         try insert.bind(rowID, at: 1)
-        try insert.bind(document, at: 2)
+        scratch.removeAll(keepingCapacity: true)
+        LedgerTagSearch.appendDocument(tags, to: &scratch)
+        try bindScratch(at: 2, of: insert)
         try insert.execute()
+    }
+
+    /// Binds the text in ``scratch`` (SQLite copies it: the buffer is reused for the next value).
+    private func bindScratch(at index: Int32, of statement: SQLiteStatement) throws {
+        try scratch.withUnsafeBytes { try statement.bind(utf8: $0, at: index) }
+    }
+
+    /// Binds `tags` as the JSON of an outcome's tags, or `NULL` for none.
+    private mutating func bindTags(_ tags: [LedgerTagInvalidation], at index: Int32, of statement: SQLiteStatement) throws {
+        guard !tags.isEmpty else { return try statement.bindNull(at: index) }
+        scratch.removeAll(keepingCapacity: true)
+        JSONText.appendTags(tags, to: &scratch)
+        try bindScratch(at: index, of: statement)
     }
 
     /// The cached statement for `sql`, looked up once per batch (the lookup hashes the SQL text).
@@ -180,7 +189,9 @@ struct LedgerWriter {
         ON CONFLICT (event_id) DO NOTHING
         """
 
-    private func bind(_ event: LedgerEvent, invalidation: LedgerHandlerOutcome?, to statement: SQLiteStatement) throws {
+    private mutating func bind(
+        _ event: LedgerEvent, invalidation: LedgerHandlerOutcome?, tags: [LedgerTagInvalidation], to statement: SQLiteStatement
+    ) throws {
         let position = try position(event.streamID, of: "event \(event.eventID)")
         try statement.bind(event.eventID, at: 1)
         try statement.bind(event.stream, at: 2)
@@ -204,7 +215,7 @@ struct LedgerWriter {
         try statement.bind(invalidation?.handler, at: 20)
         try statement.bind(invalidation?.startedAt.millisecondsSinceEpoch, at: 21)
         try statement.bind(invalidation?.duration?.wholeMicroseconds, at: 22)
-        try statement.bind(invalidation.flatMap { $0.invalidatedTags.isEmpty ? nil : JSONText.tags($0.invalidatedTags) }, at: 23)
+        try bindTags(tags, at: 23, of: statement)
     }
 
     private static let insertOutcome = """
@@ -214,7 +225,9 @@ struct LedgerWriter {
         ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
         """
 
-    private func bind(_ outcome: LedgerHandlerOutcome, eventSeq: Int64, to statement: SQLiteStatement) throws {
+    private mutating func bind(
+        _ outcome: LedgerHandlerOutcome, tags: [LedgerTagInvalidation], eventSeq: Int64, to statement: SQLiteStatement
+    ) throws {
         try statement.bind(eventSeq, at: 1)
         try statement.bind(outcome.handler, at: 2)
         try statement.bind(outcome.kind.rawValue, at: 3)
@@ -227,7 +240,7 @@ struct LedgerWriter {
         try statement.bind(outcome.startedAt.millisecondsSinceEpoch, at: 10)
         try statement.bind(outcome.finishedAt.millisecondsSinceEpoch, at: 11)
         try statement.bind(outcome.replayRunID, at: 12)
-        try statement.bind(outcome.invalidatedTags.isEmpty ? nil : JSONText.tags(outcome.invalidatedTags), at: 13)
+        try bindTags(tags, at: 13, of: statement)
     }
 
     private static let insertDeadLetter = """

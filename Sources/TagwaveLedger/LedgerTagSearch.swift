@@ -5,7 +5,9 @@ enum LedgerTagSearch {
     /// `ascii` tokenizer keeps it whole, so it matches exactly this tag (up to FTS5's 32,768 bytes
     /// per token: tags past 16 KiB that share their first 16 KiB share a token).
     static func token(_ tag: String) -> String {
-        document([tag.utf8])
+        var bytes: [UInt8] = []
+        appendToken(tag.utf8, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// An FTS5 query for exactly `tag`.
@@ -13,57 +15,44 @@ enum LedgerTagSearch {
         "\"" + token(tag) + "\""
     }
 
-    /// The outcome's tags without repeats (compared byte for byte, as SQL's `DISTINCT` does), and
-    /// their document: the tokens, space-separated; nil for no tags. The first array is nil when
-    /// `tags` had no repeats. Runs per outcome on the worker's hot path: no set for the usual few tags.
-    static func distinct(_ tags: [LedgerTagInvalidation]) -> (tags: [LedgerTagInvalidation]?, document: String?) {
-        guard !tags.isEmpty else { return (nil, nil) }
-        var keep = tags.indices.map { _ in true }
-        var repeats = false
+    /// The outcome's tags without repeats (compared byte for byte, as SQL's `DISTINCT` does):
+    /// `tags` itself when it has none, the usual case. Runs per outcome on the worker's hot path:
+    /// no set and no allocation for the usual few tags.
+    static func distinct(_ tags: [LedgerTagInvalidation]) -> [LedgerTagInvalidation] {
         if tags.count <= 16 {
-            for later in tags.indices.dropFirst() {
-                let bytes = tags[later].tag.utf8
-                if tags[..<later].contains(where: { $0.tag.utf8.elementsEqual(bytes) }) {
-                    keep[later] = false
-                    repeats = true
-                }
+            let repeats = tags.indices.dropFirst().contains { later in
+                tags[..<later].contains { $0.tag.utf8.elementsEqual(tags[later].tag.utf8) }
             }
-        } else {
-            // Tokens are ASCII, so comparing them compares the tags' bytes.
-            var seen = Set<String>()
-            for index in tags.indices where !seen.insert(token(tags[index].tag)).inserted {
-                keep[index] = false
-                repeats = true
-            }
+            guard repeats else { return tags }
+            var kept: [LedgerTagInvalidation] = []
+            for tag in tags where !kept.contains(where: { $0.tag.utf8.elementsEqual(tag.tag.utf8) }) { kept.append(tag) }
+            return kept
         }
-        let kept = repeats ? tags.indices.filter { keep[$0] }.map { tags[$0] } : tags
-        return (repeats ? kept : nil, document(kept.map(\.tag.utf8)))
+        // Tokens are ASCII, so comparing them compares the tags' bytes.
+        var seen = Set<String>()
+        let kept = tags.filter { seen.insert(token($0.tag)).inserted }
+        return kept.count == tags.count ? tags : kept
     }
 
-    /// The tokens of `tags`, space-separated.
-    private static func document(_ tags: [String.UTF8View]) -> String {
+    /// Appends the document of `tags`: their tokens, space-separated.
+    static func appendDocument(_ tags: [LedgerTagInvalidation], to document: inout [UInt8]) {
+        for (index, tag) in tags.enumerated() {
+            if index > 0 { document.append(UInt8(ascii: " ")) }
+            appendToken(tag.tag.utf8, to: &document)
+        }
+    }
+
+    private static func appendToken(_ tag: String.UTF8View, to document: inout [UInt8]) {
         let digits: StaticString = "0123456789ABCDEF"
-        let length = tags.reduce(tags.count - 1) { $0 + 2 * $1.count }
-        return String(unsafeUninitializedCapacity: length) { buffer in
-            digits.withUTF8Buffer { digits in
-                var position = 0
-                for (index, tag) in tags.enumerated() {
-                    if index > 0 {
-                        buffer[position] = UInt8(ascii: " ")
-                        position += 1
-                    }
-                    for byte in tag {
-                        buffer[position] = digits[Int(byte >> 4)]
-                        buffer[position + 1] = digits[Int(byte & 0x0F)]
-                        position += 2
-                    }
-                }
-                return position
+        digits.withUTF8Buffer { digits in
+            for byte in tag {
+                document.append(digits[Int(byte >> 4)])
+                document.append(digits[Int(byte & 0x0F)])
             }
         }
     }
 
-    /// SQL for the document of the tags in the JSON column `column`, as ``distinct(_:)`` built it
+    /// SQL for the document of the tags in the JSON column `column`, as ``appendDocument(_:to:)`` wrote it
     /// (for FTS5's `delete`, which needs the tokens a document was written with).
     static func documentSQL(of column: String) -> String {
         """

@@ -23,6 +23,8 @@ public final class SQLiteStatement {
 
     private var pointer: OpaquePointer?
     private let handle: SQLiteHandle
+    /// The bytes of the text and blob parameters, which SQLite reads in place (`SQLITE_STATIC`).
+    private var storage = ParameterStorage()
 
     init(pointer: OpaquePointer, handle: SQLiteHandle) {
         self.pointer = pointer
@@ -31,6 +33,7 @@ public final class SQLiteStatement {
 
     deinit {
         sqlite3_finalize(pointer)
+        storage.deallocate()
     }
 
     /// The statement's SQL text.
@@ -62,41 +65,51 @@ public final class SQLiteStatement {
         try check(sqlite3_bind_double(livePointer(), index, value))
     }
 
-    /// Binds UTF-8 text to parameter `index` (1-based); SQLite copies it.
+    /// Binds UTF-8 text to parameter `index` (1-based). The bytes are copied (into the
+    /// statement's own storage for the parameter, reused by the next binding of the same size or
+    /// smaller, so a statement run row after row allocates nothing per value).
     ///
     /// - Throws: ``SQLiteError`` (``SQLiteError/Code/tooBig`` past SQLite's length limit).
     public func bind(_ value: String, at index: Int32) throws {
         let pointer = try livePointer()
         var value = value
         let resultCode = value.withUTF8 { buffer -> Int32 in
-            guard let base = buffer.baseAddress, !buffer.isEmpty else {
+            let bytes = UnsafeRawBufferPointer(buffer)
+            guard let (text, destructor) = storage.keep(bytes, for: index) else {
                 return sqlite3_bind_text64(pointer, index, "", 0, tagwave_sqlite_transient(), UInt8(SQLITE_UTF8))
             }
-            return base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { text in
-                sqlite3_bind_text64(
-                    pointer,
-                    index,
-                    text,
-                    UInt64(buffer.count),
-                    tagwave_sqlite_transient(),
-                    UInt8(SQLITE_UTF8)
-                )
-            }
+            return sqlite3_bind_text64(
+                pointer, index, text.assumingMemoryBound(to: CChar.self), UInt64(bytes.count), destructor,
+                UInt8(SQLITE_UTF8))
         }
         try check(resultCode)
     }
 
-    /// Binds bytes as a blob to parameter `index` (1-based); SQLite copies them. An empty array
-    /// binds an empty blob, not `NULL`.
+    /// Binds UTF-8 text given as bytes to parameter `index` (1-based), copied as
+    /// ``bind(_:at:)-(String,_)`` copies text: for text built in a reusable buffer, without a
+    /// `String` per value. The bytes must be valid UTF-8.
+    ///
+    /// - Throws: ``SQLiteError`` (``SQLiteError/Code/tooBig`` past SQLite's length limit).
+    public func bind(utf8 bytes: UnsafeRawBufferPointer, at index: Int32) throws {
+        let pointer = try livePointer()
+        guard let (text, destructor) = storage.keep(bytes, for: index) else {
+            return try check(sqlite3_bind_text64(pointer, index, "", 0, tagwave_sqlite_transient(), UInt8(SQLITE_UTF8)))
+        }
+        try check(sqlite3_bind_text64(
+            pointer, index, text.assumingMemoryBound(to: CChar.self), UInt64(bytes.count), destructor, UInt8(SQLITE_UTF8)))
+    }
+
+    /// Binds bytes as a blob to parameter `index` (1-based), copied as ``bind(_:at:)-(String,_)``
+    /// copies text. An empty array binds an empty blob, not `NULL`.
     ///
     /// - Throws: ``SQLiteError`` (``SQLiteError/Code/tooBig`` past SQLite's length limit).
     public func bind(_ value: [UInt8], at index: Int32) throws {
         let pointer = try livePointer()
-        let resultCode = value.withUnsafeBytes { buffer in
-            guard let base = buffer.baseAddress, !buffer.isEmpty else {
+        let resultCode = value.withUnsafeBytes { bytes in
+            guard let (blob, destructor) = storage.keep(bytes, for: index) else {
                 return sqlite3_bind_zeroblob(pointer, index, 0)
             }
-            return sqlite3_bind_blob64(pointer, index, base, UInt64(buffer.count), tagwave_sqlite_transient())
+            return sqlite3_bind_blob64(pointer, index, blob, UInt64(bytes.count), destructor)
         }
         try check(resultCode)
     }
@@ -218,6 +231,7 @@ public final class SQLiteStatement {
     func finalize() {
         sqlite3_finalize(pointer)
         pointer = nil
+        storage.deallocate()
     }
 
     // MARK: Reading the current row
@@ -298,5 +312,52 @@ public final class SQLiteStatement {
 
     private func error(_ resultCode: Int32, line: Int = #line) -> SQLiteError {
         SQLiteError(resultCode: resultCode, handle: handle.pointer, sql: sql, file: #fileID, line: line)
+    }
+}
+
+/// One buffer per text or blob parameter, holding the bytes bound to it for as long as SQLite may
+/// read them: until the parameter is bound again or the statement is finalized. Without SQLite's
+/// lookaside allocator (Debian builds it with `SQLITE_OMIT_LOOKASIDE`), letting SQLite copy each
+/// value (`SQLITE_TRANSIENT`) costs a `malloc` and a `free` per value per row.
+private struct ParameterStorage {
+    /// Values longer than this are left to SQLite to copy, so no buffer stays large.
+    static let largestKept = 4096
+
+    private var buffers: [UnsafeMutableRawBufferPointer?] = []
+
+    /// Where SQLite should read `bytes` bound to parameter `index`, and how to bind them; nil for
+    /// no bytes.
+    mutating func keep(
+        _ bytes: UnsafeRawBufferPointer, for index: Int32
+    ) -> (UnsafeRawPointer, sqlite3_destructor_type?)? {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return nil }
+        guard bytes.count <= Self.largestKept, index >= 1 else { return (source, tagwave_sqlite_transient()) }
+        let slot = Int(index) - 1
+        if slot >= buffers.count { buffers.append(contentsOf: repeatElement(nil, count: slot + 1 - buffers.count)) }
+        var buffer = buffers[slot]
+        if let current = buffer, current.count < bytes.count {
+            // SQLite still points at the old bytes until the new binding replaces them: freed
+            // only after it has, which is before this returns to anything that could step.
+            retired = current
+            buffer = nil
+        }
+        if buffer == nil {
+            buffer = .allocate(byteCount: max(bytes.count, 64), alignment: 16)
+            buffers[slot] = buffer
+        }
+        guard let target = buffer?.baseAddress else { return (source, tagwave_sqlite_transient()) }
+        target.copyMemory(from: source, byteCount: bytes.count)
+        return (UnsafeRawPointer(target), tagwave_sqlite_static())
+    }
+
+    /// A buffer replaced by a larger one, freed at the next ``keep(_:for:)`` or ``deallocate()``.
+    private var retired: UnsafeMutableRawBufferPointer? {
+        didSet { oldValue?.deallocate() }
+    }
+
+    mutating func deallocate() {
+        for buffer in buffers { buffer?.deallocate() }
+        buffers = []
+        retired = nil
     }
 }
