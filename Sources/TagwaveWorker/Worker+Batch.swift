@@ -7,17 +7,41 @@ import TagwaveLedger
 import TagwaveRedis
 
 extension Worker {
-    /// An event that passed decoding, rules and handlers, waiting for the batch's invalidation and commit.
+    /// A decoded event of the batch, filled in place as it passes rules and handlers (no copy of it
+    /// per stage), waiting for the batch's invalidation and commit.
     private struct Handled {
         var entry: StreamEntry
         var streamID: String
-        var event: Event
         var eventID: String
         var attempts: Int
-        var tags: [String]
-        var warm: [String]
-        var outcomes: [LedgerHandlerOutcome]
-        var started: LedgerTimestamp
+        var event: Event
+        /// The payload values the rules' templates use.
+        var values: [JSONScalar?]
+        var tags: [String] = []
+        var warm: [String] = []
+        var outcomes: [LedgerHandlerOutcome] = []
+        var started = LedgerTimestamp(millisecondsSinceEpoch: 0)
+        /// False once the event was dead-lettered, left to retry, or found to be a duplicate.
+        var proceeds = true
+    }
+
+    /// The rules and handlers of the event type last asked for: a batch is mostly of one type, and
+    /// each lookup hashes the type (the handlers' also take a lock).
+    private struct RoutingCache {
+        var type = ""
+        var templates: TemplateSet?
+        var handlers: [(name: String, handler: EventHandler)] = []
+        var filled = false
+
+        mutating func route(_ type: String, in worker: Worker) -> (templates: TemplateSet?, handlers: [(name: String, handler: EventHandler)]) {
+            if !filled || self.type != type {
+                self.type = type
+                templates = worker.rules.templates(for: type)
+                handlers = worker.handlers(for: type)
+                filled = true
+            }
+            return (templates, handlers)
+        }
     }
 
     /// Handles a batch: decode, route, run handlers, invalidate once, then commit once and acknowledge.
@@ -40,8 +64,8 @@ extension Worker {
         var duplicates = 0
         var retried = 0
 
-        var decoded: [(entry: StreamEntry, streamID: String, attempts: Int, event: Event, values: [JSONScalar?], eventID: String)] = []
-        decoded.reserveCapacity(batch.count)
+        var routing = RoutingCache()
+        handled.reserveCapacity(batch.count)
         for (entry, attempts) in batch {
             guard let fields = entry.fields else {
                 // Deleted or trimmed while pending: recorded as lost, never retried.
@@ -52,9 +76,11 @@ extension Worker {
             do {
                 let result = try Event.decode(
                     fields: fields.map { (name: $0.name, value: $0.value) }, maxPayloadBytes: configuration.maxPayloadBytes,
-                    extractingWith: { self.rules.templates(for: $0)?.scanner })
+                    extractingWith: { routing.route($0, in: self).templates?.scanner })
                 let streamID = entry.id.description
-                decoded.append((entry, streamID, attempts, result.event, result.values, result.event.id ?? streamID))
+                handled.append(Handled(
+                    entry: entry, streamID: streamID, eventID: result.event.id ?? streamID, attempts: attempts,
+                    event: result.event, values: result.values))
             } catch {
                 deadLetters.append(deadLetter(entry, eventID: entry.id.description, type: nil, code: error.code, reason: error.description, attempts: attempts, retries: &retries))
                 acknowledge.append(entry.id)
@@ -62,98 +88,107 @@ extension Worker {
         }
         // Handlers of our own must not run twice for an event the ledger has; rules alone are idempotent
         // (the commit ignores ids already recorded), so the lookup is skipped when no handler would run.
-        let needsLookup = decoded.contains { !handlers(for: $0.event.type).isEmpty }
-        var recorded = needsLookup ? try await ledger.isRecorded(eventIDs: decoded.map(\.eventID)) : []
-        recorded.reserveCapacity(recorded.count + decoded.count)
-        handled.reserveCapacity(decoded.count)
+        let needsLookup = handled.contains { !routing.route($0.event.type, in: self).handlers.isEmpty }
+        var recorded = needsLookup ? try await ledger.isRecorded(eventIDs: handled.map(\.eventID)) : []
+        recorded.reserveCapacity(recorded.count + handled.count)
         acknowledge.reserveCapacity(batch.count)
 
         // While Swift handlers run, and until the batch is acknowledged, keep its entries visibly
         // alive: a handler slower than the claim timeout must not let another worker claim (and run)
         // the same entries. The commit task takes the heartbeat over and stops it after the XACK.
-        let heartbeat = needsLookup ? keepClaimed(decoded.map(\.entry.id)) : nil
+        let heartbeat = needsLookup ? keepClaimed(handled.map(\.entry.id)) : nil
         var heartbeatHandedOver = false
         defer { if !heartbeatHandedOver { heartbeat?.cancel() } }
-        for item in decoded {
+        var dropped = 0
+        for index in handled.indices {
             // Already in the ledger, or earlier in this batch (redelivery, replay, two producers).
-            if !recorded.insert(item.eventID).inserted {
+            if !recorded.insert(handled[index].eventID).inserted {
                 duplicates += 1
-                acknowledge.append(item.entry.id)
-                _ = retries.finished(item.streamID)
+                acknowledge.append(handled[index].entry.id)
+                _ = retries.finished(handled[index].streamID)
+                handled[index].proceeds = false
+                dropped += 1
                 continue
             }
-            let started = LedgerTimestamp.now()
-            let eventHandlers = needsLookup ? handlers(for: item.event.type) : []
-            let context = eventHandlers.isEmpty ? nil : HandlerContext(streamID: item.streamID, attempt: item.attempts)
-            var outcomes: [LedgerHandlerOutcome] = []
+            handled[index].started = LedgerTimestamp.now()
+            let type = handled[index].event.type
+            let (templates, eventHandlers) = routing.route(type, in: self)
+            let attempts = handled[index].attempts
+            // Ends this event's part in the batch: dead-lettered (and acknowledged) or left to retry.
+            func drop(deadLetter code: String?, reason: String) {
+                if let code {
+                    deadLetters.append(deadLetter(
+                        handled[index].entry, eventID: handled[index].eventID, type: type, code: code, reason: reason,
+                        attempts: attempts, retries: &retries))
+                    acknowledge.append(handled[index].entry.id)
+                }
+                handled[index].proceeds = false
+                dropped += 1
+            }
             var tags: [String] = []
             var warm: [String] = []
-            if let templates = rules.templates(for: item.event.type) {
+            if let templates {
                 do {
-                    let rendered = try templates.render(values: item.values)
-                    tags += rendered.tags
-                    warm += rendered.urls
+                    let rendered = try templates.render(values: handled[index].values)
+                    tags = rendered.tags
+                    warm = rendered.urls
                 } catch {
-                    deadLetters.append(deadLetter(item.entry, eventID: item.eventID, type: item.event.type, code: "rule_unfillable", reason: "\(error)", attempts: item.attempts, retries: &retries))
-                    acknowledge.append(item.entry.id)
+                    drop(deadLetter: "rule_unfillable", reason: "\(error)")
                     continue
                 }
             }
-            var failure: (permanent: Bool, handler: String, error: String)?
-            for (name, handler) in eventHandlers {
-                guard let context else { break }
-                let handlerStarted = ContinuousClock.now
-                let handlerStartedAt = LedgerTimestamp.now()
-                do {
-                    try await handler(item.event, context)
-                    outcomes.append(LedgerHandlerOutcome(
-                        handler: name, kind: .closure, status: .succeeded, attempts: item.attempts,
-                        duration: ContinuousClock.now - handlerStarted, worker: configuration.consumer,
-                        startedAt: handlerStartedAt, finishedAt: .now()))
-                } catch let error as PermanentHandlerError {
-                    failure = (true, name, error.reason)
-                    break
-                } catch {
-                    failure = (false, name, "\(error)")
-                    break
+            if needsLookup, !eventHandlers.isEmpty {
+                let context = HandlerContext(streamID: handled[index].streamID, attempt: attempts)
+                var failure: (permanent: Bool, handler: String, error: String)?
+                for (name, handler) in eventHandlers {
+                    let handlerStarted = ContinuousClock.now
+                    let handlerStartedAt = LedgerTimestamp.now()
+                    do {
+                        try await handler(handled[index].event, context)
+                        handled[index].outcomes.append(LedgerHandlerOutcome(
+                            handler: name, kind: .closure, status: .succeeded, attempts: attempts,
+                            duration: ContinuousClock.now - handlerStarted, worker: configuration.consumer,
+                            startedAt: handlerStartedAt, finishedAt: .now()))
+                    } catch let error as PermanentHandlerError {
+                        failure = (true, name, error.reason)
+                        break
+                    } catch {
+                        failure = (false, name, "\(error)")
+                        break
+                    }
                 }
-            }
-            if let failure {
-                if failure.permanent || item.attempts >= configuration.deliveryLimit {
-                    let code = failure.permanent ? "handler_permanent_error" : "delivery_limit"
-                    let reason = failure.permanent
-                        ? "handler \(failure.handler) cannot handle this event: \(failure.error)"
-                        : "handler \(failure.handler) failed \(item.attempts) times (delivery limit \(configuration.deliveryLimit)); last error: \(failure.error)"
-                    deadLetters.append(deadLetter(item.entry, eventID: item.eventID, type: item.event.type, code: code, reason: reason, attempts: item.attempts, retries: &retries))
-                    acknowledge.append(item.entry.id)
-                } else {
-                    retries.failed(
-                        item.streamID, attempts: item.attempts, error: failure.error, now: Self.monotonicNow(),
-                        wallClock: LedgerTimestamp.now().millisecondsSinceEpoch, jitter: Double.random(in: 0..<1))
-                    retried += 1
-                    logger.debug("handler failed; retrying later", metadata: [
-                        "tagwave.event.id": "\(item.eventID)", "tagwave.attempt": "\(item.attempts)", "tagwave.error": "\(failure.error)",
-                    ])
+                if let failure {
+                    if failure.permanent || attempts >= configuration.deliveryLimit {
+                        drop(
+                            deadLetter: failure.permanent ? "handler_permanent_error" : "delivery_limit",
+                            reason: failure.permanent
+                                ? "handler \(failure.handler) cannot handle this event: \(failure.error)"
+                                : "handler \(failure.handler) failed \(attempts) times (delivery limit \(configuration.deliveryLimit)); last error: \(failure.error)"
+                        )
+                    } else {
+                        retries.failed(
+                            handled[index].streamID, attempts: attempts, error: failure.error, now: Self.monotonicNow(),
+                            wallClock: LedgerTimestamp.now().millisecondsSinceEpoch, jitter: Double.random(in: 0..<1))
+                        retried += 1
+                        logger.debug("handler failed; retrying later", metadata: [
+                            "tagwave.event.id": "\(handled[index].eventID)", "tagwave.attempt": "\(attempts)", "tagwave.error": "\(failure.error)",
+                        ])
+                        drop(deadLetter: nil, reason: failure.error)
+                    }
+                    continue
                 }
-                continue
-            }
-            if let requested = context?.requested {
-                tags += requested.tags
-                warm += requested.warm
+                tags += context.requested.tags
+                warm += context.requested.warm
             }
             // One bad tag would fail the whole batch's invalidation, again at every redelivery.
             if let problem = tags.lazy.compactMap(TaggedCache.problem(withTag:)).first {
-                deadLetters.append(deadLetter(
-                    item.entry, eventID: item.eventID, type: item.event.type, code: "tag_invalid",
-                    reason: "its rules or handlers asked to invalidate a tag the cache refuses: \(problem)", attempts: item.attempts,
-                    retries: &retries))
-                acknowledge.append(item.entry.id)
+                drop(deadLetter: "tag_invalid", reason: "its rules or handlers asked to invalidate a tag the cache refuses: \(problem)")
                 continue
             }
-            handled.append(Handled(
-                entry: item.entry, streamID: item.streamID, event: item.event, eventID: item.eventID, attempts: item.attempts, tags: tags, warm: warm,
-                outcomes: outcomes, started: started))
+            handled[index].tags = tags
+            handled[index].warm = warm
         }
+        if dropped > 0 { handled.removeAll { !$0.proceeds } }
 
         // One round trip for the batch's distinct tags.
         let all = handled.flatMap(\.tags)
@@ -167,7 +202,9 @@ extension Worker {
         let finishedAt = LedgerTimestamp.now()
         let elapsed = ContinuousClock.now - batchStarted
         var records = lost
-        for item in handled {
+        records.reserveCapacity(lost.count + handled.count)
+        for index in handled.indices {
+            let item = handled[index]
             var outcomes = item.outcomes
             let invalidated = item.tags.map { LedgerTagInvalidation(tag: $0, entriesRemoved: entriesByTag[$0]) }
             let removed = invalidated.reduce(0) { $0 + ($1.entriesRemoved ?? 0) }
@@ -183,7 +220,8 @@ extension Worker {
                     source: item.event.source,
                     occurredAt: item.event.occurredAt.map { LedgerTimestamp(millisecondsSinceEpoch: $0.millisecondsSinceEpoch) } ?? receivedAt,
                     receivedAt: receivedAt, payload: String(decoding: item.event.payload, as: UTF8.self),
-                    metadata: Dictionary(item.event.metadata.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                    metadata: item.event.metadata.isEmpty
+                        ? [:] : Dictionary(item.event.metadata.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
                     traceparent: item.event.traceparent, status: .processed, attempts: item.attempts, worker: configuration.consumer,
                     processedAt: finishedAt, duration: elapsed, entriesRemoved: removed),
                 outcomes: outcomes))
