@@ -126,12 +126,13 @@ extension TaggedCache {
     }
 
     /// `redis.pipeline`, counting a failure and naming what failed; retrying is safe (invalidation is idempotent).
-    private func pipeline(_ commands: [RedisCommand], failing what: String) async throws -> [RedisReply] {
+    /// `what` is only built on failure: it names every tag of the batch.
+    private func pipeline(_ commands: [RedisCommand], failing what: @autoclosure () -> String) async throws -> [RedisReply] {
         do {
             return try await redis.pipeline(commands)
         } catch {
             statistics.count(\.errors)
-            throw CacheError(.redis, "\(what): \(error); retry it", underlying: error)
+            throw CacheError(.redis, "\(what()): \(error); retry it", underlying: error)
         }
     }
 

@@ -190,12 +190,9 @@ extension Worker {
         }
         if dropped > 0 { handled.removeAll { !$0.proceeds } }
 
-        // One round trip for the batch's distinct tags.
-        let all = handled.flatMap(\.tags)
-        var seen = Set<String>(minimumCapacity: all.count)
-        let distinct = all.filter { seen.insert($0).inserted }
+        // One round trip for the batch's distinct tags (the cache drops repeats, keeping the first).
         let invalidationStarted = ContinuousClock.now
-        let invalidation = try await cache.invalidate(tags: distinct)
+        let invalidation = try await cache.invalidate(tags: handled.flatMap(\.tags))
         let invalidationTook = ContinuousClock.now - invalidationStarted
         let entriesByTag = Dictionary(invalidation.tags.map { ($0.tag, Int($0.entries)) }, uniquingKeysWith: { a, _ in a })
 
@@ -241,7 +238,7 @@ extension Worker {
         let handledCount = handled.count
         let deadCount = deadLetters.count
         let lostCount = lost.count
-        let tagCount = distinct.count
+        let tagCount = invalidation.tags.count
         let entries = invalidation.entries
 
         try await commits.drain()
