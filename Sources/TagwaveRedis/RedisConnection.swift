@@ -6,7 +6,8 @@ import Logging
 import Glibc
 #endif
 
-/// One blocking hiredis connection. This is the only type in Tagwave that touches hiredis's C API.
+/// One blocking hiredis connection. With its ``ReplyArena``, the only code in Tagwave that touches
+/// hiredis's C API.
 ///
 /// A connection is confined to one thread: the ``RedisClient`` that owns it runs every call on
 /// that connection's ``OwnedThread`` (never on Swift's cooperative pool), and hands it out only
@@ -21,6 +22,8 @@ public final class RedisConnection {
     public let configuration: RedisConfiguration
     private let logger: Logger
     private var context: UnsafeMutablePointer<redisContext>?
+    /// Where hiredis builds each reply of this connection (see ``ReplyArena``).
+    private let reply = ReplyArena()
     /// Shared by every connection of one client: one outage, one backoff, one log line.
     private let health: ConnectionHealth
     private var lastUsed: UInt64 = 0
@@ -103,10 +106,11 @@ public final class RedisConnection {
         while true {
             var raw: UnsafeMutableRawPointer?
             if redisGetReplyFromReader(context, &raw) != REDIS_OK { throw broken(context, during: "read") }
-            if let raw {
-                defer { freeReplyObject(raw) }
+            // Without a whole reply yet, the arena keeps what hiredis parsed of it so far.
+            if raw != nil {
+                defer { reply.reset() }
                 lastUsed = Self.now()
-                return Self.decode(raw.assumingMemoryBound(to: redisReply.self))
+                return reply.decode()
             }
             let now = Self.now()
             guard now < deadline else { return nil }
@@ -127,13 +131,13 @@ public final class RedisConnection {
     // MARK: Wire
 
     private func roundTrip(_ commands: [RedisCommand], blockingFor: Duration?) throws -> [RedisReply] {
-        try roundTrip(commands, blockingFor: blockingFor, convert: Self.decode)
+        try roundTrip(commands, blockingFor: blockingFor) { $0.decode() }
     }
 
-    /// Writes `commands` with one flush and converts each reply while it is still in hiredis's
-    /// memory; `convert` must copy what it keeps.
+    /// Writes `commands` with one flush and converts each reply while it is still in the arena;
+    /// `convert` must copy what it keeps.
     private func roundTrip<T>(
-        _ commands: [RedisCommand], blockingFor: Duration?, convert: (UnsafeMutablePointer<redisReply>) throws -> T
+        _ commands: [RedisCommand], blockingFor: Duration?, convert: (ReplyArena) throws -> T
     ) throws -> [T] {
         let context = try connectedContext()
         if let blockingFor { setTimeout(context, configuration.commandTimeout + blockingFor) }
@@ -148,15 +152,15 @@ public final class RedisConnection {
             if redisGetReply(context, &raw) != REDIS_OK || raw == nil {
                 throw broken(context, during: command.name)
             }
-            defer { freeReplyObject(raw) }
+            defer { reply.reset() }
             lastUsed = Self.now()
-            replies.append(try convert(raw!.assumingMemoryBound(to: redisReply.self)))
+            replies.append(try convert(reply))
         }
         return replies
     }
 
     /// Sends an `XREADGROUP` or `XREAD` of one stream and returns its entries, copied straight out of
-    /// hiredis's reply: a batch of a thousand entries builds no `RedisReply` tree on the way.
+    /// the reply arena: a batch of a thousand entries builds no `RedisReply` tree on the way.
     /// - Throws: ``RedisError``: `server` for an error reply (e.g. `NOGROUP`), `unexpectedReply` for
     ///   another shape, or a connection problem.
     public func readStream(_ command: RedisCommand, blockingFor: Duration?) throws -> [StreamEntry] {
@@ -167,52 +171,67 @@ public final class RedisConnection {
 
     /// The entries of the first stream of an `XREADGROUP`/`XREAD` reply; none for a nil reply (the
     /// `BLOCK` ran out). An entry deleted while pending has nil fields.
-    static func streamEntries(_ reply: UnsafeMutablePointer<redisReply>, command: String) throws -> [StreamEntry] {
-        let top = reply.pointee
+    static func streamEntries(_ reply: ReplyArena, command: String) throws -> [StreamEntry] {
+        guard reply.count > 0 else { return [] }
+        let top = reply.node(0)
         switch top.type {
         case REDIS_REPLY_NIL: return []
-        case REDIS_REPLY_ERROR: throw RedisError.server(String(decoding: bytes(top.str, Int(top.len)), as: UTF8.self), command: command)
+        case REDIS_REPLY_ERROR: throw RedisError.server(reply.text(of: top), command: command)
         case REDIS_REPLY_ARRAY: break
-        default: throw RedisError.unexpected(decode(reply), expected: "an array of streams")
+        default: throw RedisError.unexpected(reply.decode(), expected: "an array of streams")
         }
-        guard top.elements > 0 else { return [] }
-        guard let stream = top.element[0], stream.pointee.type == REDIS_REPLY_ARRAY, stream.pointee.elements == 2,
-            let list = stream.pointee.element[1], list.pointee.type == REDIS_REPLY_ARRAY
+        guard top.count > 0 else { return [] }
+        // [[name, [entry, …]], …] in pre-order: node 1 is the first stream, 2 its name, 3 its entries.
+        guard reply.count > 3, reply.node(1).type == REDIS_REPLY_ARRAY, reply.node(1).count == 2,
+            reply.node(2).type == REDIS_REPLY_STRING, reply.node(3).type == REDIS_REPLY_ARRAY
         else {
-            throw RedisError.unexpected(decode(reply), expected: "[[stream, entries]]")
+            throw RedisError.unexpected(reply.decode(), expected: "[[stream, entries]]")
         }
-        let count = Int(list.pointee.elements)
+        let count = Int(reply.node(3).count)
         var entries: [StreamEntry] = []
         entries.reserveCapacity(count)
-        for index in 0..<count {
-            guard let element = list.pointee.element[index], element.pointee.type == REDIS_REPLY_ARRAY,
-                element.pointee.elements == 2, let idReply = element.pointee.element[0],
-                idReply.pointee.type == REDIS_REPLY_STRING,
-                let id = StreamID(utf8: UnsafeRawBufferPointer(start: idReply.pointee.str, count: Int(idReply.pointee.len)))
+        var index = 4
+        for _ in 0..<count {
+            // [id, [name, value, …]], or [id, nil] for an entry deleted while pending.
+            let start = index
+            guard index + 2 < reply.count, reply.node(index).type == REDIS_REPLY_ARRAY, reply.node(index).count == 2,
+                reply.node(index + 1).type == REDIS_REPLY_STRING,
+                let id = StreamID(utf8: reply.bytes(of: reply.node(index + 1)))
             else {
-                throw RedisError.unexpected(list.pointee.element[index].map(decode) ?? .null, expected: "a stream entry [id, fields]")
+                var at = start
+                throw RedisError.unexpected(reply.decode(at: &at), expected: "a stream entry [id, fields]")
             }
-            guard let flat = element.pointee.element[1], flat.pointee.type == REDIS_REPLY_ARRAY else {
+            index += 2
+            let flat = reply.node(index)
+            guard flat.type == REDIS_REPLY_ARRAY else {
+                reply.skip(at: &index)
                 entries.append(StreamEntry(id: id, fields: nil))
                 continue
             }
-            let values = Int(flat.pointee.elements)
+            index += 1
+            let values = Int(flat.count)
             var fields: [StreamField] = []
             fields.reserveCapacity(values / 2)
-            var position = 0
-            while position + 1 < values {
-                fields.append(StreamField(name: fieldBytes(flat.pointee.element[position]), value: fieldBytes(flat.pointee.element[position + 1])))
-                position += 2
+            for _ in 0..<values / 2 {
+                let name = fieldBytes(reply, at: &index)
+                fields.append(StreamField(name: name, value: fieldBytes(reply, at: &index)))
             }
+            if values % 2 == 1 { reply.skip(at: &index) }
             entries.append(StreamEntry(id: id, fields: fields))
         }
         return entries
     }
 
-    /// A bulk string's bytes, empty for anything else (as ``RedisReply/bytes`` reads it).
-    private static func fieldBytes(_ reply: UnsafeMutablePointer<redisReply>?) -> [UInt8] {
-        guard let reply, reply.pointee.type == REDIS_REPLY_STRING || reply.pointee.type == REDIS_REPLY_STATUS else { return [] }
-        return bytes(reply.pointee.str, Int(reply.pointee.len))
+    /// A bulk string's bytes, empty for anything else (as ``RedisReply/bytes`` reads it); `index`
+    /// moves past the node.
+    private static func fieldBytes(_ reply: ReplyArena, at index: inout Int) -> [UInt8] {
+        let node = reply.node(index)
+        guard node.type == REDIS_REPLY_STRING || node.type == REDIS_REPLY_STATUS else {
+            reply.skip(at: &index)
+            return []
+        }
+        index += 1
+        return Array(reply.bytes(of: node))
     }
 
     /// Appends `commands` to the context's output buffer, encoded by ``RedisCommand/encodeRESP(into:)``
@@ -227,34 +246,6 @@ public final class RedisConnection {
                 redisAppendFormattedCommand(context, text.baseAddress, text.count) == REDIS_OK
             }
         }
-    }
-
-    static func decode(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
-        let r = reply.pointee
-        switch r.type {
-        case REDIS_REPLY_STRING:
-            return .bulk(bytes(r.str, Int(r.len)))
-        case REDIS_REPLY_STATUS:
-            return .status(String(decoding: bytes(r.str, Int(r.len)), as: UTF8.self))
-        case REDIS_REPLY_ERROR:
-            return .error(String(decoding: bytes(r.str, Int(r.len)), as: UTF8.self))
-        case REDIS_REPLY_INTEGER:
-            return .integer(Int64(r.integer))
-        case REDIS_REPLY_ARRAY:
-            var elements: [RedisReply] = []
-            elements.reserveCapacity(Int(r.elements))
-            for index in 0..<Int(r.elements) {
-                if let element = r.element[index] { elements.append(decode(element)) } else { elements.append(.null) }
-            }
-            return .array(elements)
-        default:
-            return .null
-        }
-    }
-
-    private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, _ count: Int) -> [UInt8] {
-        guard let pointer, count > 0 else { return [] }
-        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
     }
 
     // MARK: Connecting
@@ -302,6 +293,12 @@ public final class RedisConnection {
             )
         }
         _ = redisEnableKeepAlive(context)
+        reply.reset()
+        tagwave_reply_arena_install(context, reply.pointer)
+        // Keep up to 1 MiB of read buffer between replies: by default hiredis frees it once it is
+        // empty with over 16 KiB unused, so every large reply (a batch of stream entries) grew it
+        // from nothing again, copying it at each doubling.
+        context.pointee.reader.pointee.maxbuf = 1 << 20
         setTimeout(context, configuration.commandTimeout)
         self.context = context
         do {
@@ -362,11 +359,11 @@ public final class RedisConnection {
         var replies: [RedisReply] = []
         for _ in commands {
             var raw: UnsafeMutableRawPointer?
-            guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+            guard redisGetReply(context, &raw) == REDIS_OK, raw != nil else {
                 throw RedisError(.connectionFailed, "cannot connect to \(configuration.address): \(Self.errorText(context))")
             }
-            replies.append(Self.decode(raw.assumingMemoryBound(to: redisReply.self)))
-            freeReplyObject(raw)
+            replies.append(reply.decode())
+            reply.reset()
         }
         return replies
     }
