@@ -165,11 +165,12 @@ struct LedgerWriter {
         return select.int64(at: 0)
     }
 
-    private func position(_ streamID: String, of what: String) throws -> StreamPosition {
+    /// `what` names the row in the error, and is only built then.
+    private func position(_ streamID: String, of what: @autoclosure () -> String) throws -> StreamPosition {
         guard let position = StreamPosition(streamID) else {
             throw LedgerError(
                 .invalidInput,
-                "\(what) has the stream entry id \"\(streamID)\", which is not <milliseconds>-<sequence> "
+                "\(what()) has the stream entry id \"\(streamID)\", which is not <milliseconds>-<sequence> "
                     + "(e.g. 1700000000000-0): pass the id Redis gave the entry",
                 path: path
             )

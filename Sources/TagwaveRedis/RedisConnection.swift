@@ -205,19 +205,39 @@ public final class RedisConnection {
             let flat = reply.node(index)
             guard flat.type == REDIS_REPLY_ARRAY else {
                 reply.skip(at: &index)
-                entries.append(StreamEntry(id: id, fields: nil))
+                entries.append(StreamEntry(deleted: id))
                 continue
             }
             index += 1
-            let values = Int(flat.count)
-            var fields: [StreamField] = []
-            fields.reserveCapacity(values / 2)
-            for _ in 0..<values / 2 {
-                let name = fieldBytes(reply, at: &index)
-                fields.append(StreamField(name: name, value: fieldBytes(reply, at: &index)))
+            let pairs = Int(flat.count) / 2
+            // Names and values are string nodes in a row: copied once, into the entry's one buffer.
+            let first = index
+            var bytes = 0
+            var strings = first + 2 * pairs <= reply.count
+            for position in first..<(strings ? first + 2 * pairs : first) {
+                let node = reply.node(position)
+                guard node.type == REDIS_REPLY_STRING || node.type == REDIS_REPLY_STATUS else {
+                    strings = false
+                    break
+                }
+                bytes += Int(node.count)
             }
-            if values % 2 == 1 { reply.skip(at: &index) }
-            entries.append(StreamEntry(id: id, fields: fields))
+            if strings {
+                entries.append(StreamEntry(id: id, fieldCount: pairs, bytes: bytes) { append in
+                    for pair in 0..<pairs {
+                        append(reply.bytes(of: reply.node(first + 2 * pair)), reply.bytes(of: reply.node(first + 2 * pair + 1)))
+                    }
+                })
+                index = first + 2 * pairs
+            } else {
+                var fields: [StreamField] = []
+                for _ in 0..<pairs {
+                    let name = fieldBytes(reply, at: &index)
+                    fields.append(StreamField(name: name, value: fieldBytes(reply, at: &index)))
+                }
+                entries.append(StreamEntry(id: id, fields: fields))
+            }
+            if flat.count % 2 == 1 { reply.skip(at: &index) }
         }
         return entries
     }

@@ -94,12 +94,33 @@ public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible 
 }
 
 /// One entry read from a stream.
+///
+/// Its fields are kept packed in one buffer (one allocation per entry, where an array of fields
+/// of arrays of bytes takes two per field): ``fields`` unpacks them, ``withUnsafeFields(_:)``
+/// reads them in place.
 public struct StreamEntry: Sendable, Hashable {
     /// The entry id.
     public var id: StreamID
+    /// Per field: the name's and the value's length (4 bytes each, little-endian), then the name's
+    /// and the value's bytes. nil when the entry was deleted or trimmed while pending.
+    private var packed: [UInt8]?
+
     /// Field/value pairs in the order written; nil when the entry was deleted or trimmed while it
     /// was pending (Redis answers such an `XREADGROUP` of history with nil fields).
-    public var fields: [StreamField]?
+    public var fields: [StreamField]? {
+        get {
+            withUnsafeFields { fields in fields.map { StreamField(name: Array($0.name), value: Array($0.value)) } }
+        }
+        set {
+            packed = newValue.map { fields in
+                Self.pack(fields.count, bytes: fields.reduce(0) { $0 + $1.name.count + $1.value.count }) { append in
+                    for field in fields {
+                        field.name.withUnsafeBytes { name in field.value.withUnsafeBytes { value in append(name, value) } }
+                    }
+                }
+            }
+        }
+    }
 
     /// An entry from its id and fields.
     public init(id: StreamID, fields: [StreamField]?) {
@@ -107,10 +128,89 @@ public struct StreamEntry: Sendable, Hashable {
         self.fields = fields
     }
 
+    /// An entry from fields in memory the caller owns (a reply being read): `count` fields of
+    /// `bytes` bytes in all, which `fill` hands to the function it is given, in order.
+    init(
+        id: StreamID, fieldCount count: Int, bytes: Int,
+        fill: ((UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) -> Void
+    ) {
+        self.id = id
+        self.packed = Self.pack(count, bytes: bytes, fill)
+    }
+
+    /// A deleted entry's id, without fields.
+    init(deleted id: StreamID) {
+        self.id = id
+        self.packed = nil
+    }
+
     /// The value of the first field named `name`.
     public func value(_ name: String) -> [UInt8]? {
-        let key = Array(name.utf8)
-        return fields?.first { $0.name == key }?.value
+        withUnsafeFields { fields in
+            fields.first { $0.name.elementsEqual(name.utf8) }.map { Array($0.value) }
+        } ?? nil
+    }
+
+    /// Calls `body` with the fields in place, in the order written; nil when the entry was deleted.
+    /// The buffers are valid only during the call.
+    public func withUnsafeFields<Value, Failure: Error>(_ body: (Fields) throws(Failure) -> Value) throws(Failure) -> Value? {
+        guard let packed else { return nil }
+        // Array.withUnsafeBytes rethrows untyped errors: carry the typed one out in a Result.
+        let result = packed.withUnsafeBytes { bytes -> Result<Value, Failure> in
+            do throws(Failure) {
+                return .success(try body(Fields(packed: bytes)))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// The fields of an entry, read in place: a sequence of `(name, value)` byte buffers.
+    public struct Fields: Sequence {
+        fileprivate let packed: UnsafeRawBufferPointer
+
+        public func makeIterator() -> Iterator { Iterator(packed: packed) }
+
+        /// Reads one field after another.
+        public struct Iterator: IteratorProtocol {
+            fileprivate let packed: UnsafeRawBufferPointer
+            fileprivate var offset = 0
+
+            public mutating func next() -> (name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
+                guard offset + 8 <= packed.count else { return nil }
+                let nameCount = Int(UInt32(littleEndian: packed.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+                let valueCount = Int(UInt32(littleEndian: packed.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)))
+                let nameStart = offset + 8
+                let valueStart = nameStart + nameCount
+                offset = valueStart + valueCount
+                return (
+                    UnsafeRawBufferPointer(rebasing: packed[nameStart..<valueStart]),
+                    UnsafeRawBufferPointer(rebasing: packed[valueStart..<offset])
+                )
+            }
+        }
+    }
+
+    private static func pack(
+        _ count: Int, bytes: Int, _ fill: ((UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) -> Void
+    ) -> [UInt8] {
+        let total = count * 8 + bytes
+        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            var offset = 0
+            guard let base = buffer.baseAddress.map(UnsafeMutableRawPointer.init) else { return }
+            fill { name, value in
+                precondition(offset + 8 + name.count + value.count <= total, "the fields outgrew their announced size")
+                base.storeBytes(of: UInt32(name.count).littleEndian, toByteOffset: offset, as: UInt32.self)
+                base.storeBytes(of: UInt32(value.count).littleEndian, toByteOffset: offset + 4, as: UInt32.self)
+                offset += 8
+                if let source = name.baseAddress { (base + offset).copyMemory(from: source, byteCount: name.count) }
+                offset += name.count
+                if let source = value.baseAddress { (base + offset).copyMemory(from: source, byteCount: value.count) }
+                offset += value.count
+            }
+            initialized = offset
+        }
     }
 }
 

@@ -24,7 +24,7 @@ public final class SQLiteStatement {
     private var pointer: OpaquePointer?
     private let handle: SQLiteHandle
     /// The bytes of the text and blob parameters, which SQLite reads in place (`SQLITE_STATIC`).
-    private var storage = ParameterStorage()
+    private let storage = ParameterStorage()
 
     init(pointer: OpaquePointer, handle: SQLiteHandle) {
         self.pointer = pointer
@@ -319,7 +319,7 @@ public final class SQLiteStatement {
 /// read them: until the parameter is bound again or the statement is finalized. Without SQLite's
 /// lookaside allocator (Debian builds it with `SQLITE_OMIT_LOOKASIDE`), letting SQLite copy each
 /// value (`SQLITE_TRANSIENT`) costs a `malloc` and a `free` per value per row.
-private struct ParameterStorage {
+private final class ParameterStorage {
     /// Values longer than this are left to SQLite to copy, so no buffer stays large.
     static let largestKept = 4096
 
@@ -327,7 +327,7 @@ private struct ParameterStorage {
 
     /// Where SQLite should read `bytes` bound to parameter `index`, and how to bind them; nil for
     /// no bytes.
-    mutating func keep(
+    func keep(
         _ bytes: UnsafeRawBufferPointer, for index: Int32
     ) -> (UnsafeRawPointer, sqlite3_destructor_type?)? {
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return nil }
@@ -355,7 +355,7 @@ private struct ParameterStorage {
         didSet { oldValue?.deallocate() }
     }
 
-    mutating func deallocate() {
+    func deallocate() {
         for buffer in buffers { buffer?.deallocate() }
         buffers = []
         retired = nil

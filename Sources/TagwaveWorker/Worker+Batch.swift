@@ -65,18 +65,25 @@ extension Worker {
         var retried = 0
 
         var routing = RoutingCache()
+        var fieldList: [(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)] = []
         handled.reserveCapacity(batch.count)
         for (entry, attempts) in batch {
-            guard let fields = entry.fields else {
-                // Deleted or trimmed while pending: recorded as lost, never retried.
-                lost.append(lostRecord(entry.id, receivedAt: receivedAt))
-                acknowledge.append(entry.id)
-                continue
-            }
             do {
-                let result = try Event.decode(
-                    fields: fields.map { (name: $0.name, value: $0.value) }, maxPayloadBytes: configuration.maxPayloadBytes,
-                    extractingWith: { routing.route($0, in: self).templates?.scanner })
+                // Read in place from the entry's buffer (the list of fields is reused from entry to
+                // entry); the event keeps copies of what it needs.
+                let decoded = try entry.withUnsafeFields { fields throws(EventDecodingError) in
+                    fieldList.removeAll(keepingCapacity: true)
+                    fieldList.append(contentsOf: fields)
+                    return try Event.decode(
+                        fields: fieldList, maxPayloadBytes: configuration.maxPayloadBytes,
+                        extractingWith: { routing.route($0, in: self).templates?.scanner })
+                }
+                guard let result = decoded else {
+                    // Deleted or trimmed while pending: recorded as lost, never retried.
+                    lost.append(lostRecord(entry.id, receivedAt: receivedAt))
+                    acknowledge.append(entry.id)
+                    continue
+                }
                 let streamID = entry.id.description
                 handled.append(Handled(
                     entry: entry, streamID: streamID, eventID: result.event.id ?? streamID, attempts: attempts,
