@@ -1,4 +1,5 @@
 import Foundation
+import TagwaveRedis
 
 /// The Redis key layout of the tagged cache (see docs/cache-protocol.md).
 ///
@@ -16,7 +17,7 @@ struct CacheKeys: Sendable {
     /// `P:{<tag>}:gc:<id>`: the member set of an invalidated version, awaiting reclamation.
     func garbage(_ tag: String, id: String) -> String { String(decoding: tagKey(tag, ":gc:" + id), as: UTF8.self) }
 
-    /// `P:{<tag>}<suffix>` as bytes, in one allocation: an invalidation builds three per tag.
+    /// `P:{<tag>}<suffix>` as bytes.
     func tagKey(_ tag: String, _ suffix: String) -> [UInt8] {
         var key: [UInt8] = []
         key.reserveCapacity(prefix.utf8.count + tag.utf8.count + suffix.utf8.count + 3)
@@ -26,6 +27,10 @@ struct CacheKeys: Sendable {
         key.append(UInt8(ascii: "}"))
         key.append(contentsOf: suffix.utf8)
         return key
+    }
+    /// Appends `P:{<tag>}<suffix>` as one argument: an invalidation writes three per tag.
+    func appendTagKey(_ tag: String, _ suffix: String, to arguments: inout RedisArgumentWriter) {
+        arguments.append(concatenating: prefix.utf8, ":{".utf8, tag.utf8, "}".utf8, suffix.utf8)
     }
     /// `P:gc`: list of garbage sets to reclaim.
     var garbageQueue: String { "\(prefix):gc" }

@@ -80,25 +80,8 @@ extension TaggedCache {
         let retention = Array(String(configuration.versionRetention.wholeMilliseconds).utf8)
         let keys = self.keys
         let garbage = ":gc:" + batch
-        func appendKeys(of tag: String, to list: inout [[UInt8]]) {
-            list.append(keys.tagKey(tag, ":v"))
-            list.append(keys.tagKey(tag, ":m"))
-            list.append(keys.tagKey(tag, garbage))
-        }
-        let commands: [RedisCommand]
-        if redis.isCluster {
-            commands = distinct.map { tag in
-                var tagKeys: [[UInt8]] = []
-                appendKeys(of: tag, to: &tagKeys)
-                return RedisCommand.evalsha(CacheScripts.invalidate, keys: tagKeys, arguments: [retention])
-            }
-        } else {
-            var allKeys: [[UInt8]] = []
-            allKeys.reserveCapacity(3 * distinct.count + 1)
-            for tag in distinct { appendKeys(of: tag, to: &allKeys) }
-            allKeys.append(Array(keys.garbageQueue.utf8))
-            commands = [RedisCommand.evalsha(CacheScripts.invalidate, keys: allKeys, arguments: [retention]), publish]
-        }
+        let commands = Self.invalidationCommands(
+            of: distinct, keys: keys, garbage: garbage, retention: retention, publish: publish, cluster: redis.isCluster)
         let replies = try await pipeline(commands, failing: "invalidation of \(distinct.joined(separator: ", ")) failed")
         let scripts = redis.isCluster ? replies[...] : replies.dropLast()
         if let refusal = scripts.first(where: { $0.errorMessage != nil }) {
@@ -126,6 +109,32 @@ extension TaggedCache {
     }
 
     /// `redis.pipeline`, counting a failure and naming what failed; retrying is safe (invalidation is idempotent).
+    /// The INVALIDATE scripts of `distinct` (see ``bumpVersions(of:batch:publish:)``), each tag's three
+    /// keys written straight into the command.
+    private static func invalidationCommands(
+        of distinct: [String], keys: CacheKeys, garbage: String, retention: [UInt8], publish: RedisCommand, cluster: Bool
+    ) -> [RedisCommand] {
+        func appendKeys(of tag: String, to arguments: inout RedisArgumentWriter) {
+            keys.appendTagKey(tag, ":v", to: &arguments)
+            keys.appendTagKey(tag, ":m", to: &arguments)
+            keys.appendTagKey(tag, garbage, to: &arguments)
+        }
+        if cluster {
+            var commands: [RedisCommand] = []
+            for tag in distinct {
+                var tagKeys = RedisArgumentWriter()
+                appendKeys(of: tag, to: &tagKeys)
+                commands.append(RedisCommand.evalsha(CacheScripts.invalidate, keys: tagKeys, arguments: [retention]))
+            }
+            return commands
+        }
+        var allKeys = RedisArgumentWriter()
+        allKeys.reserveCapacity(distinct.reduce(64) { $0 + 3 * ($1.utf8.count + keys.prefix.utf8.count + 60) })
+        for tag in distinct { appendKeys(of: tag, to: &allKeys) }
+        allKeys.append(Array(keys.garbageQueue.utf8))
+        return [RedisCommand.evalsha(CacheScripts.invalidate, keys: allKeys, arguments: [retention]), publish]
+    }
+
     /// `what` is only built on failure: it names every tag of the batch.
     private func pipeline(_ commands: [RedisCommand], failing what: @autoclosure () -> String) async throws -> [RedisReply] {
         do {

@@ -41,6 +41,7 @@ extension RedisCommand {
     /// Knows where the commands Tagwave sends put their first key; any other command is routed by
     /// its first argument.
     public var routingKey: [UInt8]? {
+        let arguments = allArguments
         guard arguments.count > 1 else { return nil }
         switch name {
         case "PING", "INFO", "SCRIPT", "CLUSTER", "PUBLISH", "SUBSCRIBE", "ASKING", "TIME", "DBSIZE", "CLIENT", "HELLO",

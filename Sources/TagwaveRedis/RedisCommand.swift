@@ -8,6 +8,8 @@ public struct RedisCommand: Sendable, Hashable {
     public var arguments: [[UInt8]]
     /// For `EVALSHA`: the script to load when the server answers `NOSCRIPT`.
     var script: RedisScript?
+    /// Arguments after ``arguments``, already encoded (see ``RedisArgumentWriter``).
+    var tail = RedisArgumentWriter()
 
     /// A command from its name and arguments.
     public init(_ name: String, _ arguments: RedisArgument...) {
@@ -34,22 +36,23 @@ public struct RedisCommand: Sendable, Hashable {
     /// `$<length>\r\n<bytes>\r\n` per argument (binary safe).
     func encodeRESP(into buffer: inout [UInt8]) {
         buffer.append(UInt8(ascii: "*"))
-        Self.appendDecimal(arguments.count, to: &buffer)
-        for argument in arguments {
-            buffer.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n"), UInt8(ascii: "$")])
-            Self.appendDecimal(argument.count, to: &buffer)
-            buffer.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
-            buffer.append(contentsOf: argument)
-        }
+        Self.appendDecimal(arguments.count + tail.count, to: &buffer)
         buffer.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+        for argument in arguments { RedisArgumentWriter.encode(argument, into: &buffer) }
+        buffer.append(contentsOf: tail.encoded)
     }
 
     /// About how many bytes ``encodeRESP(into:)`` appends, to reserve the buffer once.
     var encodedSizeEstimate: Int {
-        arguments.reduce(4 + 8) { $0 + $1.count + 12 }
+        arguments.reduce(4 + 8 + tail.encoded.count) { $0 + $1.count + 12 }
     }
 
-    private static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
+    /// Every argument, the encoded ones after ``arguments`` decoded (for routing, not the hot path).
+    var allArguments: [[UInt8]] {
+        tail.count == 0 ? arguments : arguments + tail.decoded()
+    }
+
+    static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
         let start = buffer.count
         var rest = value
         repeat {
@@ -62,6 +65,74 @@ public struct RedisCommand: Sendable, Hashable {
     /// The command's name, for messages (never its arguments: they may hold secrets).
     public var name: String {
         String(decoding: arguments.first ?? [], as: UTF8.self).uppercased()
+    }
+}
+
+/// Arguments written straight in the request form (`$<length>\r\n<bytes>\r\n` each), for commands
+/// of thousands of arguments built on the hot path (an invalidation's keys): no array per argument.
+///
+/// ```swift
+/// var keys = RedisArgumentWriter()
+/// keys.append(concatenating: "tag:".utf8, "1".utf8)
+/// let command = RedisCommand.evalsha(script, keys: keys, arguments: [])
+/// ```
+public struct RedisArgumentWriter: Sendable, Hashable {
+    /// The arguments so far, encoded.
+    fileprivate(set) var encoded: [UInt8] = []
+    /// How many arguments were written.
+    public private(set) var count = 0
+
+    /// An empty list of arguments.
+    public init() {}
+
+    /// Reserves room for about `bytes` bytes of arguments.
+    public mutating func reserveCapacity(_ bytes: Int) {
+        encoded.reserveCapacity(bytes)
+    }
+
+    /// Appends one argument made of `parts`, back to back (no array of them is built).
+    public mutating func append(concatenating parts: String.UTF8View, _ more: String.UTF8View...) {
+        var length = parts.count
+        for part in more { length += part.count }
+        encoded.append(UInt8(ascii: "$"))
+        RedisCommand.appendDecimal(length, to: &encoded)
+        encoded.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+        encoded.append(contentsOf: parts)
+        for part in more { encoded.append(contentsOf: part) }
+        encoded.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+        count += 1
+    }
+
+    /// Appends one argument.
+    public mutating func append(_ argument: [UInt8]) {
+        Self.encode(argument, into: &encoded)
+        count += 1
+    }
+
+    static func encode(_ argument: [UInt8], into buffer: inout [UInt8]) {
+        buffer.append(UInt8(ascii: "$"))
+        RedisCommand.appendDecimal(argument.count, to: &buffer)
+        buffer.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+        buffer.append(contentsOf: argument)
+        buffer.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+    }
+
+    /// The arguments as byte arrays.
+    func decoded() -> [[UInt8]] {
+        var arguments: [[UInt8]] = []
+        var position = 0
+        while position < encoded.count, encoded[position] == UInt8(ascii: "$") {
+            var length = 0
+            position += 1
+            while encoded[position] != UInt8(ascii: "\r") {
+                length = length * 10 + Int(encoded[position] - UInt8(ascii: "0"))
+                position += 1
+            }
+            position += 2
+            arguments.append(Array(encoded[position..<position + length]))
+            position += length + 2
+        }
+        return arguments
     }
 }
 

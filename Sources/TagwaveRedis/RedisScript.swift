@@ -26,17 +26,12 @@ extension RedisCommand {
         return command
     }
 
-    /// `EVALSHA` of `script` with keys and arguments already in bytes (a thousand keys are built
-    /// without an intermediate `RedisArgument` each).
-    public static func evalsha(_ script: RedisScript, keys: [[UInt8]], arguments: [[UInt8]]) -> RedisCommand {
-        var all: [[UInt8]] = []
-        all.reserveCapacity(3 + keys.count + arguments.count)
-        all.append(Array("EVALSHA".utf8))
-        all.append(Array(script.sha1.utf8))
-        all.append(Array(String(keys.count).utf8))
-        all.append(contentsOf: keys)
-        all.append(contentsOf: arguments)
-        var command = RedisCommand(arguments: all)
+    /// `EVALSHA` of `script` with keys written by a ``RedisArgumentWriter`` and arguments in bytes
+    /// (a thousand keys are built without an array each).
+    public static func evalsha(_ script: RedisScript, keys: RedisArgumentWriter, arguments: [[UInt8]]) -> RedisCommand {
+        var command = RedisCommand(arguments: [Array("EVALSHA".utf8), Array(script.sha1.utf8), Array(String(keys.count).utf8)])
+        command.tail = keys
+        for argument in arguments { command.tail.append(argument) }
         command.script = script
         return command
     }
@@ -44,9 +39,10 @@ extension RedisCommand {
     /// The same command as `EVAL` with the script's source: what a `NOSCRIPT` reply is retried with.
     var evalFallback: RedisCommand? {
         guard let script else { return nil }
-        var arguments = self.arguments
-        arguments[0] = Array("EVAL".utf8)
-        arguments[1] = Array(script.source.utf8)
-        return RedisCommand(arguments: arguments)
+        var fallback = self
+        fallback.arguments[0] = Array("EVAL".utf8)
+        fallback.arguments[1] = Array(script.source.utf8)
+        fallback.script = nil
+        return fallback
     }
 }

@@ -94,11 +94,13 @@ struct GetOrSetTests {
         let port = closed.port
         var redisConfiguration = RedisConfiguration(host: "127.0.0.1", port: port)
         redisConfiguration.connectTimeout = .milliseconds(200)
-        redisConfiguration.commandTimeout = .seconds(2)
+        // Long, so that waiting for it cannot pass for queueing: a refused connection is known at
+        // once, and no call may wait for the command timeout (alone a call takes milliseconds;
+        // beside the whole suite on two cores, each await may queue behind hundreds of tasks for
+        // seconds).
+        redisConfiguration.commandTimeout = .seconds(10)
         let cache = TaggedCache(redis: RedisClient(configuration: redisConfiguration, logger: Logger(label: "t")), logger: Logger(label: "t"))
         for _ in 0..<3 {
-            // No call waits past the command timeout (alone a call takes milliseconds; beside the whole
-            // suite on two cores, each await may queue behind hundreds of tasks).
             let started = ContinuousClock.now
             let value = try await cache.getOrSet("k", tags: ["t"], ttl: 60) { "from the database" }
             #expect(value == "from the database")
