@@ -37,6 +37,47 @@ struct SQLiteDatabaseTests {
         #expect(try select.step() == .done)
     }
 
+    @Test func rowAfterRowEachParameterHoldsWhatWasLastBoundToIt() throws {
+        // Bound bytes live in the statement's buffers, reused row after row (small values) or are
+        // copied by SQLite (large ones): every row gets exactly its values.
+        let database = try SQLiteDatabase(path: ":memory:")
+        try database.execute("CREATE TABLE t (k INTEGER, s TEXT, b BLOB, x)")
+        let insert = try database.cachedStatement("INSERT INTO t VALUES (?, ?, ?, ?)")
+        let long = String(repeating: "long text ", count: 500)  // past the statement's buffers: SQLite copies it
+        let rows: [(Int64, String, [UInt8], String?)] = [
+            (1, "same", [1, 2], "a"), (2, "same", [1, 2], "a"), (3, "longer than before", [1, 2, 3], nil),
+            (4, "same", [1, 2], nil), (5, long, [], "b"), (6, long, [], "b"), (7, "", [9], "b"),
+        ]
+        for (key, text, blob, extra) in rows {
+            try insert.bind(key, at: 1)
+            try insert.bind(text, at: 2)
+            try insert.bind(blob, at: 3)
+            try insert.bind(extra, at: 4)
+            try insert.execute()
+        }
+        // The same bytes as text, then as a blob, are two different values; the other parameters
+        // keep what they hold.
+        try insert.bind(8, at: 1)
+        try insert.bind([UInt8]("same".utf8), at: 2)
+        try insert.execute()
+        // Cleared bindings are NULL, whatever was bound before.
+        insert.clearBindings()
+        try insert.bind(9, at: 1)
+        try insert.execute()
+
+        let select = try database.prepare("SELECT k, s, typeof(s), b, x FROM t ORDER BY k")
+        var read: [(Int64, String?, String?, [UInt8]?, String?)] = []
+        while try select.step() == .row {
+            read.append((select.int64(at: 0), select.string(at: 1), select.string(at: 2), select.blob(at: 3), select.string(at: 4)))
+        }
+        #expect(read.count == 9)
+        for (index, row) in rows.enumerated() {
+            #expect(read[index].0 == row.0 && read[index].1 == row.1 && read[index].3 == row.2 && read[index].4 == row.3)
+        }
+        #expect(read[7].2 == "blob" && read[7].1 == "same" && read[7].3 == [9] && read[7].4 == "b")
+        #expect(read[8].1 == nil && read[8].3 == nil && read[8].4 == nil)
+    }
+
     @Test func failedTransactionRollsBackAndConstraintErrorsSaySo() throws {
         let database = try SQLiteDatabase(path: ":memory:")
         try database.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT")
