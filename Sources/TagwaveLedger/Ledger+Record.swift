@@ -47,8 +47,8 @@ struct LedgerWriter {
         if !batch.events.isEmpty {
             commit.newEventIDs.reserveCapacity(batch.events.count)
             let insertEvent = try database.cachedStatement(Self.insertEvent)
-            for record in batch.events {
-                try write(record, with: insertEvent, into: &commit)
+            for index in batch.events.indices {
+                try write(batch.events[index], with: insertEvent, into: &commit)
             }
         }
         if !batch.deadLetters.isEmpty {

@@ -33,14 +33,14 @@ extension Worker {
         var handlers: [(name: String, handler: EventHandler)] = []
         var filled = false
 
-        mutating func route(_ type: String, in worker: Worker) -> (templates: TemplateSet?, handlers: [(name: String, handler: EventHandler)]) {
-            if !filled || self.type != type {
-                self.type = type
-                templates = worker.rules.templates(for: type)
-                handlers = worker.handlers(for: type)
-                filled = true
-            }
-            return (templates, handlers)
+        /// Makes ``templates`` and ``handlers`` those of `type` (read them in place: a copy of a
+        /// template set retains each of its arrays).
+        mutating func select(_ type: String, in worker: Worker) {
+            guard !filled || self.type != type else { return }
+            self.type = type
+            templates = worker.rules.templates(for: type)
+            handlers = worker.handlers(for: type)
+            filled = true
         }
     }
 
@@ -76,7 +76,10 @@ extension Worker {
                     fieldList.append(contentsOf: fields)
                     return try Event.decode(
                         fields: fieldList, maxPayloadBytes: configuration.maxPayloadBytes,
-                        extractingWith: { routing.route($0, in: self).templates?.scanner })
+                        extractingWith: { type in
+                            routing.select(type, in: self)
+                            return routing.templates?.scanner
+                        })
                 }
                 guard let result = decoded else {
                     // Deleted or trimmed while pending: recorded as lost, never retried.
@@ -95,7 +98,10 @@ extension Worker {
         }
         // Handlers of our own must not run twice for an event the ledger has; rules alone are idempotent
         // (the commit ignores ids already recorded), so the lookup is skipped when no handler would run.
-        let needsLookup = handled.contains { !routing.route($0.event.type, in: self).handlers.isEmpty }
+        let needsLookup = handled.contains { item in
+            routing.select(item.event.type, in: self)
+            return !routing.handlers.isEmpty
+        }
         var recorded = needsLookup ? try await ledger.isRecorded(eventIDs: handled.map(\.eventID)) : []
         recorded.reserveCapacity(recorded.count + handled.count)
         acknowledge.reserveCapacity(batch.count)
@@ -119,7 +125,7 @@ extension Worker {
             }
             handled[index].started = LedgerTimestamp.now()
             let type = handled[index].event.type
-            let (templates, eventHandlers) = routing.route(type, in: self)
+            routing.select(type, in: self)
             let attempts = handled[index].attempts
             // Ends this event's part in the batch: dead-lettered (and acknowledged) or left to retry.
             func drop(deadLetter code: String?, reason: String) {
@@ -134,9 +140,9 @@ extension Worker {
             }
             var tags: [String] = []
             var warm: [String] = []
-            if let templates {
+            if routing.templates != nil {
                 do {
-                    let rendered = try templates.render(values: handled[index].values)
+                    let rendered = try routing.templates!.render(values: handled[index].values)
                     tags = rendered.tags
                     warm = rendered.urls
                 } catch {
@@ -144,7 +150,8 @@ extension Worker {
                     continue
                 }
             }
-            if needsLookup, !eventHandlers.isEmpty {
+            if needsLookup, !routing.handlers.isEmpty {
+                let eventHandlers = routing.handlers
                 let context = HandlerContext(streamID: handled[index].streamID, attempt: attempts)
                 var failure: (permanent: Bool, handler: String, error: String)?
                 for (name, handler) in eventHandlers {
@@ -208,28 +215,10 @@ extension Worker {
         var records = lost
         records.reserveCapacity(lost.count + handled.count)
         for index in handled.indices {
-            let item = handled[index]
-            var outcomes = item.outcomes
-            let invalidated = item.tags.map { LedgerTagInvalidation(tag: $0, entriesRemoved: entriesByTag[$0]) }
-            let removed = invalidated.reduce(0) { $0 + ($1.entriesRemoved ?? 0) }
-            if !item.tags.isEmpty {
-                outcomes.append(LedgerHandlerOutcome(
-                    handler: configuration.ruleHandlerName, kind: .invalidate, status: .succeeded, attempts: item.attempts,
-                    entriesRemoved: removed, duration: invalidationTook, worker: configuration.consumer,
-                    startedAt: item.started, finishedAt: finishedAt, invalidatedTags: invalidated))
-            }
-            records.append(LedgerEventRecord(
-                event: LedgerEvent(
-                    eventID: item.eventID, stream: configuration.stream, streamID: item.streamID, type: item.event.type,
-                    source: item.event.source,
-                    occurredAt: item.event.occurredAt.map { LedgerTimestamp(millisecondsSinceEpoch: $0.millisecondsSinceEpoch) } ?? receivedAt,
-                    receivedAt: receivedAt, payload: String(decoding: item.event.payload, as: UTF8.self),
-                    metadata: item.event.metadata.isEmpty
-                        ? [:] : Dictionary(item.event.metadata.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
-                    traceparent: item.event.traceparent, status: .processed, attempts: item.attempts, worker: configuration.consumer,
-                    processedAt: finishedAt, duration: elapsed, entriesRemoved: removed),
-                outcomes: outcomes))
-            acknowledge.append(item.entry.id)
+            records.append(ledgerRecord(
+                of: handled[index], entriesByTag: entriesByTag, invalidationTook: invalidationTook, receivedAt: receivedAt,
+                finishedAt: finishedAt, elapsed: elapsed))
+            acknowledge.append(handled[index].entry.id)
         }
 
         let last = batch.map(\.entry.id).max()
@@ -276,6 +265,32 @@ extension Worker {
         }
         heartbeatHandedOver = true
         if !overlap { try await commits.drain() }
+    }
+
+    /// The ledger record of a handled event, its rules' invalidation last among its outcomes.
+    private func ledgerRecord(
+        of item: borrowing Handled, entriesByTag: [String: Int], invalidationTook: Duration, receivedAt: LedgerTimestamp,
+        finishedAt: LedgerTimestamp, elapsed: Duration
+    ) -> LedgerEventRecord {
+        var outcomes = item.outcomes
+        let invalidated = item.tags.map { LedgerTagInvalidation(tag: $0, entriesRemoved: entriesByTag[$0]) }
+        let removed = invalidated.reduce(0) { $0 + ($1.entriesRemoved ?? 0) }
+        if !item.tags.isEmpty {
+            outcomes.append(LedgerHandlerOutcome(
+                handler: configuration.ruleHandlerName, kind: .invalidate, status: .succeeded, attempts: item.attempts,
+                entriesRemoved: removed, duration: invalidationTook, worker: configuration.consumer,
+                startedAt: item.started, finishedAt: finishedAt, invalidatedTags: invalidated))
+        }
+        let event = LedgerEvent(
+            eventID: item.eventID, stream: configuration.stream, streamID: item.streamID, type: item.event.type,
+            source: item.event.source,
+            occurredAt: item.event.occurredAt.map { LedgerTimestamp(millisecondsSinceEpoch: $0.millisecondsSinceEpoch) } ?? receivedAt,
+            receivedAt: receivedAt, payload: String(decoding: item.event.payload, as: UTF8.self),
+            metadata: item.event.metadata.isEmpty
+                ? [:] : Dictionary(item.event.metadata.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
+            traceparent: item.event.traceparent, status: .processed, attempts: item.attempts, worker: configuration.consumer,
+            processedAt: finishedAt, duration: elapsed, entriesRemoved: removed)
+        return LedgerEventRecord(event: event, outcomes: outcomes)
     }
 
     /// Resets the idle time of `ids` every fifth of the claim timeout (`XCLAIM … 0 … JUSTID`, which
