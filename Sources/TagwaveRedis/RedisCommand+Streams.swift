@@ -47,7 +47,10 @@ extension RedisCommand {
 
     /// `XACK stream group id…`.
     public static func xack(_ stream: String, group: String, ids: [StreamID]) -> RedisCommand {
-        RedisCommand(arguments: [Array("XACK".utf8), Array(stream.utf8), Array(group.utf8)] + ids.map(\.utf8))
+        var command = RedisCommand(arguments: [Array("XACK".utf8), Array(stream.utf8), Array(group.utf8)])
+        command.tail.reserveCapacity(ids.count * 24)
+        for id in ids { command.tail.append(id) }
+        return command
     }
 
     /// `XAUTOCLAIM stream group consumer min-idle start COUNT n`.

@@ -103,6 +103,19 @@ public struct RedisArgumentWriter: Sendable, Hashable {
         count += 1
     }
 
+    /// Appends a stream entry id as one argument (an `XACK` of a batch writes a thousand).
+    public mutating func append(_ id: StreamID) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 41) { digits in
+            let length = id.write(into: digits)
+            encoded.append(UInt8(ascii: "$"))
+            RedisCommand.appendDecimal(length, to: &encoded)
+            encoded.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+            encoded.append(contentsOf: UnsafeBufferPointer(rebasing: digits[..<length]))
+            encoded.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+        }
+        count += 1
+    }
+
     /// Appends one argument.
     public mutating func append(_ argument: [UInt8]) {
         Self.encode(argument, into: &encoded)

@@ -65,7 +65,7 @@ public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     /// Writes `<milliseconds>-<sequence>` at the start of `buffer` (41 bytes hold any id).
-    private func write(into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+    func write(into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
         var count = Self.writeDecimal(milliseconds, into: buffer, at: 0)
         buffer[count] = UInt8(ascii: "-")
         count += 1

@@ -107,42 +107,11 @@ struct ReplayCommandTests {
 }
 
 extension ReplayCommandTests {
-    /// A loopback port nothing listens on now.
-    static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
-            }
-        }
-        try #require(bound, "cannot find a free port")
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     @Test func aWarmOnlyReplayHandsTheTargetsToAWarmerWaitsForItsJobsAndInvalidatesNothing() async throws {
-        let port = try Self.freePort()
-        let backend = try ChildProcess(
-            ChildProcess.which("python3"), ["-m", "http.server", "\(port)", "--bind", "127.0.0.1"])
-        defer { backend.terminate() }
-        try await waitFor("the backend to listen") {
-            let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(probe) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            return withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(probe, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-                }
-            }
-        }
+        // In this process, on a port it bound itself: nothing else can take the port in between.
+        let backend = try TestHTTPServer()
+        defer { backend.stop() }
+        let port = backend.port
         try await CLIFixture.with(warmBackend: "http://127.0.0.1:\(port)") { f in
             try await f.publishHistory()
             try await f.fillLedger(processed: 14, deadLetters: 1)

@@ -1,6 +1,5 @@
 import Foundation
 import Synchronization
-import TagwaveTestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -9,9 +8,9 @@ import TagwaveTestSupport
 /// A tiny real HTTP/1.1 server on a free loopback port, for warm targets: it counts requests per
 /// path and per path-and-query, and answers 200, another status, a redirect, or never (hangs until
 /// the client gives up). Each connection has its own thread, so a hanging answer blocks nothing else.
-final class TestHTTPServer: Sendable {
+public final class TestHTTPServer: Sendable {
     /// How a path is answered.
-    enum Behaviour: Sendable {
+    public enum Behaviour: Sendable {
         case ok
         case status(Int)
         case redirect(to: String)
@@ -25,12 +24,12 @@ final class TestHTTPServer: Sendable {
     }
 
     /// The port it listens on (127.0.0.1).
-    let port: Int
+    public let port: Int
     private let listener: Int32
     private let state = Mutex(State())
 
     /// Starts listening on 127.0.0.1 on a free port.
-    init() throws {
+    public init() throws {
         (listener, port) = try LoopbackSocket.bind(listeningWithBacklog: 128)
         let thread = Thread { [self] in acceptLoop() }
         thread.name = "test-http-accept"
@@ -38,25 +37,25 @@ final class TestHTTPServer: Sendable {
     }
 
     /// Answers requests for `path` (without query) with `behaviour`; unknown paths get 200.
-    func respond(to path: String, with behaviour: Behaviour) {
+    public func respond(to path: String, with behaviour: Behaviour) {
         state.withLock { $0.behaviours[path] = behaviour }
     }
 
     /// Requests received for `path` (any query).
-    func requests(to path: String) -> Int {
+    public func requests(to path: String) -> Int {
         state.withLock { $0.byPath[path] ?? 0 }
     }
 
     /// Requests received for exactly `target` (path and query).
-    func requests(toTarget target: String) -> Int {
+    public func requests(toTarget target: String) -> Int {
         state.withLock { $0.byTarget[target] ?? 0 }
     }
 
     /// Every request target received, with its count.
-    var targets: [String: Int] { state.withLock { $0.byTarget } }
+    public var targets: [String: Int] { state.withLock { $0.byTarget } }
 
     /// Stops accepting (connections in progress end when their clients close).
-    func stop() {
+    public func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
     }
 
