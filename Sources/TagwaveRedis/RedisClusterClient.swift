@@ -17,9 +17,11 @@ import Synchronization
 /// as one pipeline per node, and their replies returned in the order given. A single command must keep
 /// its own keys in one slot (use hash tags), as Redis Cluster requires.
 public final class RedisClusterClient: Sendable {
-    /// How many redirections one command follows before it fails (a cluster in the middle of a
-    /// resharding redirects once or twice).
-    public static let maximumRedirections = 5
+    /// How many redirections one command follows before it fails. A cluster in the middle of a
+    /// resharding redirects once or twice; right after a slot moved, two nodes may name each other
+    /// until the cluster bus has told every node, so from the third redirection on each one waits a
+    /// little longer (10 ms more each time, about a second in all) before it is followed.
+    public static let maximumRedirections = 16
 
     /// How many `TRYAGAIN` answers (a multi-key command during a slot's migration) one command waits
     /// out, 25 ms apart, before it fails.
@@ -96,6 +98,7 @@ public final class RedisClusterClient: Sendable {
                                 + "it may be resharding; retry, and check `redis-cli --cluster check`")
                     }
                     redirectionCount.add(1, ordering: .relaxed)
+                    if redirections > 2 { try await Task.sleep(for: .milliseconds(10 * (redirections - 2))) }
                     if redirection.moved { await learn(redirection) }
                     target = redirection.address
                     asking = !redirection.moved

@@ -104,18 +104,23 @@ struct ClusterTests {
             #expect(try await client.eval(read, keys: [RedisArgument(key)]).string == "before (by script)")
             #expect(client.redirections == 2)
 
-            // The migration ends: every node learns the new owner; the source answers MOVED.
-            for index in cluster.nodes.indices {
+            // The migration ends: every node learns the new owner, the destination first and then the
+            // source, as CLUSTER SETSLOT's documentation says (the other order can leave the two
+            // nodes naming each other for a moment); the source answers MOVED.
+            let others = cluster.nodes.indices.filter { $0 != destination && $0 != source }
+            for index in [destination, source] + others {
                 try await cluster.withNode(index) {
                     try await $0.send(RedisCommand("CLUSTER", "SETSLOT", RedisArgument(slot), "NODE", RedisArgument(destinationID)))
                 }
             }
             try await client.send(RedisCommand("SET", RedisArgument(key), "after"))
-            #expect(client.redirections == 3)
+            // At least the source's MOVED (more if two nodes named each other while the news spread).
+            let afterMove = client.redirections
+            #expect(afterMove >= 3)
             #expect(try await client.owner(ofSlot: slot) == "127.0.0.1:\(cluster.nodes[destination].port)")
             #expect(try await cluster.withNode(destination) { try await $0.send(RedisCommand("GET", RedisArgument(key))).string } == "after")
             #expect(try await client.send(RedisCommand("GET", RedisArgument(key))).string == "after")
-            #expect(client.redirections == 3)  // the map is right now: no more redirections
+            #expect(client.redirections == afterMove)  // the map is right now: no more redirections
         } }
     }
 
