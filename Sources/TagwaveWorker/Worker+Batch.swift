@@ -72,8 +72,8 @@ extension Worker {
                 // Read in place from the entry's buffer (the list of fields is reused from entry to
                 // entry); the event keeps copies of what it needs.
                 let decoded = try entry.withUnsafeFields { fields throws(EventDecodingError) in
-                    fieldList.removeAll(keepingCapacity: true)
                     fieldList.append(contentsOf: fields)
+                    defer { fieldList.removeAll(keepingCapacity: true) }  // the buffers die with the call
                     return try Event.decode(
                         fields: fieldList, maxPayloadBytes: configuration.maxPayloadBytes,
                         extractingWith: { type in
@@ -127,12 +127,12 @@ extension Worker {
             let type = handled[index].event.type
             routing.select(type, in: self)
             let attempts = handled[index].attempts
-            // Ends this event's part in the batch: dead-lettered (and acknowledged) or left to retry.
-            func drop(deadLetter code: String?, reason: String) {
-                if let code {
+            // Ends this event's part in the batch: dead-lettered (and acknowledged), or left to retry.
+            func drop(deadLettering letter: (code: String, reason: String)? = nil) {
+                if let letter {
                     deadLetters.append(deadLetter(
-                        handled[index].entry, eventID: handled[index].eventID, type: type, code: code, reason: reason,
-                        attempts: attempts, retries: &retries))
+                        handled[index].entry, eventID: handled[index].eventID, type: type, code: letter.code,
+                        reason: letter.reason, attempts: attempts, retries: &retries))
                     acknowledge.append(handled[index].entry.id)
                 }
                 handled[index].proceeds = false
@@ -142,11 +142,12 @@ extension Worker {
             var warm: [String] = []
             if routing.templates != nil {
                 do {
+                    // Read in place: binding the set to a constant would retain each of its arrays.
                     let rendered = try routing.templates!.render(values: handled[index].values)
                     tags = rendered.tags
                     warm = rendered.urls
                 } catch {
-                    drop(deadLetter: "rule_unfillable", reason: "\(error)")
+                    drop(deadLettering: ("rule_unfillable", "\(error)"))
                     continue
                 }
             }
@@ -173,12 +174,9 @@ extension Worker {
                 }
                 if let failure {
                     if failure.permanent || attempts >= configuration.deliveryLimit {
-                        drop(
-                            deadLetter: failure.permanent ? "handler_permanent_error" : "delivery_limit",
-                            reason: failure.permanent
-                                ? "handler \(failure.handler) cannot handle this event: \(failure.error)"
-                                : "handler \(failure.handler) failed \(attempts) times (delivery limit \(configuration.deliveryLimit)); last error: \(failure.error)"
-                        )
+                        drop(deadLettering: failure.permanent
+                            ? ("handler_permanent_error", "handler \(failure.handler) cannot handle this event: \(failure.error)")
+                            : ("delivery_limit", "handler \(failure.handler) failed \(attempts) times (delivery limit \(configuration.deliveryLimit)); last error: \(failure.error)"))
                     } else {
                         retries.failed(
                             handled[index].streamID, attempts: attempts, error: failure.error, now: Self.monotonicNow(),
@@ -187,7 +185,7 @@ extension Worker {
                         logger.debug("handler failed; retrying later", metadata: [
                             "tagwave.event.id": "\(handled[index].eventID)", "tagwave.attempt": "\(attempts)", "tagwave.error": "\(failure.error)",
                         ])
-                        drop(deadLetter: nil, reason: failure.error)
+                        drop()
                     }
                     continue
                 }
@@ -196,7 +194,7 @@ extension Worker {
             }
             // One bad tag would fail the whole batch's invalidation, again at every redelivery.
             if let problem = tags.lazy.compactMap(TaggedCache.problem(withTag:)).first {
-                drop(deadLetter: "tag_invalid", reason: "its rules or handlers asked to invalidate a tag the cache refuses: \(problem)")
+                drop(deadLettering: ("tag_invalid", "its rules or handlers asked to invalidate a tag the cache refuses: \(problem)"))
                 continue
             }
             handled[index].tags = tags
