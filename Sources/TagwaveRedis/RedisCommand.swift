@@ -4,7 +4,8 @@
 /// let command = RedisCommand("SET", "greeting", "hello", "PX", 5000)
 /// ```
 public struct RedisCommand: Sendable, Hashable {
-    /// The arguments, the command name first. Each is sent as a binary-safe bulk string.
+    /// The arguments, the command name first. Each is sent as a binary-safe bulk string. A command
+    /// built with a ``RedisArgumentWriter`` (`EVALSHA`'s keys, `XACK`'s ids) sends those after them.
     public var arguments: [[UInt8]]
     /// For `EVALSHA`: the script to load when the server answers `NOSCRIPT`.
     var script: RedisScript?

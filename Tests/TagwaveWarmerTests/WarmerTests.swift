@@ -196,7 +196,9 @@ struct WarmerTests {
 
     @Test func shutdownDropsJobsNotYetDueQuicklyRecordsThemSkippedAndReleasesTheirClaims() async throws {
         try await WarmerHarness.with { h in
-            let warmer = h.warmer(delay: .seconds(30))
+            // Due in a minute: the shutdown must not wait for it (a loaded machine takes seconds to
+            // publish, claim and stop, which is why the bound is half the delay, not a tight one).
+            let warmer = h.warmer(delay: .seconds(60))
             let worker = h.worker(rules: [try sessionRule(warm: [h.url("/later?teacher={teacherId}")])], warmer: warmer)
             let started = ContinuousClock.now
             try await h.running([warmer, worker]) {
@@ -212,9 +214,9 @@ struct WarmerTests {
                 #expect(
                     try await h.redis.send(RedisCommand("GET", RedisArgument(key))).string?.hasPrefix("w1/") == true)
                 let ttl = try await h.redis.send(RedisCommand("PTTL", RedisArgument(key))).int ?? 0
-                #expect(ttl > 20_000 && ttl <= 30_000)
+                #expect(ttl > 30_000 && ttl <= 60_000)
             }
-            #expect(ContinuousClock.now - started < .seconds(10))
+            #expect(ContinuousClock.now - started < .seconds(30))
             #expect(h.http.requests(to: "/later") == 0)
             let job = try #require(try await h.ledger.warmJobs(eventID: "evt-shutdown").first)
             #expect(job.status == .skipped && job.attempts == 0)
