@@ -6,28 +6,30 @@ import Foundation
 enum JSONText {
     /// `{"a":"1","b":"2"}`, keys sorted, so equal dictionaries give equal text.
     static func object(_ dictionary: [String: String]) -> String {
-        var text = "{"
+        var text: [UInt8] = [UInt8(ascii: "{")]
         for (index, key) in dictionary.keys.sorted().enumerated() {
-            if index > 0 { text += "," }
-            appendString(key, to: &text)
-            text += ":"
-            appendString(dictionary[key]!, to: &text)
+            if index > 0 { text.append(UInt8(ascii: ",")) }
+            appendString(key.utf8, to: &text)
+            text.append(UInt8(ascii: ":"))
+            appendString(dictionary[key]!.utf8, to: &text)
         }
-        return text + "}"
+        text.append(UInt8(ascii: "}"))
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// `[["type","x"],["payload","{}"]]`, in the given order.
     static func pairs(_ fields: [LedgerDeadLetter.Field]) -> String {
-        var text = "["
+        var text: [UInt8] = [UInt8(ascii: "[")]
         for (index, field) in fields.enumerated() {
-            if index > 0 { text += "," }
-            text += "["
-            appendString(field.name, to: &text)
-            text += ","
-            appendString(field.value, to: &text)
-            text += "]"
+            if index > 0 { text.append(UInt8(ascii: ",")) }
+            text.append(UInt8(ascii: "["))
+            appendString(field.name.utf8, to: &text)
+            text.append(UInt8(ascii: ","))
+            appendString(field.value.utf8, to: &text)
+            text.append(UInt8(ascii: "]"))
         }
-        return text + "]"
+        text.append(UInt8(ascii: "]"))
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Appends `[{"tag":"teacher:1","removed":3},{"tag":"school:2"}]`, in the given order, as
@@ -59,8 +61,11 @@ enum JSONText {
         text[start...].reverse()
     }
 
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     /// Appends `bytes` as a JSON string literal: quotes, backslashes and control characters
-    /// escaped, everything else (UTF-8 included) as it is, as ``appendString(_:to:)-(String,_)`` writes it.
+    /// escaped (`\u00xx` for the control characters without a short form), everything else (UTF-8
+    /// included) as it is.
     static func appendString(_ bytes: String.UTF8View, to text: inout [UInt8]) {
         text.append(UInt8(ascii: "\""))
         for byte in bytes {
@@ -71,10 +76,9 @@ enum JSONText {
             case UInt8(ascii: "\r"): text.append(contentsOf: #"\r"#.utf8)
             case UInt8(ascii: "\t"): text.append(contentsOf: #"\t"#.utf8)
             case ..<0x20:
-                let digits: [UInt8] = Array("0123456789abcdef".utf8)
                 text.append(contentsOf: #"\u00"#.utf8)
-                text.append(digits[Int(byte >> 4)])
-                text.append(digits[Int(byte & 0x0F)])
+                text.append(hexDigits[Int(byte >> 4)])
+                text.append(hexDigits[Int(byte & 0x0F)])
             default: text.append(byte)
             }
         }
@@ -103,30 +107,5 @@ enum JSONText {
             arrays.allSatisfy({ $0.count == 2 })
         else { return nil }
         return arrays.map { LedgerDeadLetter.Field(name: $0[0], value: $0[1]) }
-    }
-
-    /// Appends `string` as a JSON string literal.
-    static func appendString(_ string: String, to text: inout String) {
-        text += "\""
-        // Fast path: most tags, names and values need no escape at all.
-        if !string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            text += string
-            text += "\""
-            return
-        }
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: text.unicodeScalars.append(scalar)
-            }
-        }
-        text += "\""
     }
 }
