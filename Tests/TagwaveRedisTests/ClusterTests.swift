@@ -119,6 +119,16 @@ struct ClusterTests {
                     try await $0.send(RedisCommand("CLUSTER", "SETSLOT", RedisArgument(slot), "NODE", RedisArgument(destinationID)))
                 }
             }
+            // As `redis-cli --cluster` does after a reshard, wait until every node names the new owner:
+            // until the cluster bus has spread the news, two nodes can redirect to each other.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                var agreeing = 0
+                for index in cluster.nodes.indices
+                where try await cluster.nodeIndex(servingSlot: slot, asking: index) == destination { agreeing += 1 }
+                if agreeing == cluster.nodes.count { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
             try await client.send(RedisCommand("SET", RedisArgument(key), "after"))
             // At least the source's MOVED (more if two nodes named each other while the news spread).
             let afterMove = client.redirections

@@ -86,8 +86,8 @@ public final class RedisCluster: Sendable {
     }
 
     /// Which node serves `slot` now, as node 0 sees the cluster (`CLUSTER SLOTS`).
-    public func nodeIndex(servingSlot slot: Int) async throws -> Int {
-        let ranges = try await withNode(0) { try await $0.send(RedisCommand("CLUSTER", "SLOTS")).array ?? [] }
+    public func nodeIndex(servingSlot slot: Int, asking node: Int = 0) async throws -> Int {
+        let ranges = try await withNode(node) { try await $0.send(RedisCommand("CLUSTER", "SLOTS")).array ?? [] }
         for range in ranges {
             guard let parts = range.array, parts.count >= 3, let first = parts[0].int, let last = parts[1].int,
                 let port = parts[2].array?[1].int, first...last ~= Int64(slot)
