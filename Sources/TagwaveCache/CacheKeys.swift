@@ -7,6 +7,13 @@ import TagwaveRedis
 /// one Redis Cluster slot; entries and tags never need to share a slot.
 struct CacheKeys: Sendable {
     let prefix: String
+    /// `P:{`, the start of every tag key.
+    let tagKeyHead: String
+
+    init(prefix: String) {
+        self.prefix = prefix
+        self.tagKeyHead = prefix + ":{"
+    }
 
     /// `P:e:<key>`: the entry (header + payload).
     func entry(_ key: String) -> String { "\(prefix):e:\(key)" }
@@ -28,9 +35,10 @@ struct CacheKeys: Sendable {
         key.append(contentsOf: suffix.utf8)
         return key
     }
-    /// Appends `P:{<tag>}<suffix>` as one argument: an invalidation writes three per tag.
-    func appendTagKey(_ tag: String, _ suffix: String, to arguments: inout RedisArgumentWriter) {
-        arguments.append(concatenating: prefix.utf8, ":{".utf8, tag.utf8, "}".utf8, suffix.utf8)
+    /// Appends `P:{<tag>}<suffix>` as one argument, given `closing` = `}<suffix>`: an invalidation
+    /// writes three per tag.
+    func appendTagKey(_ tag: String, closedBy closing: String, to arguments: inout RedisArgumentWriter) {
+        arguments.append(concatenating: tagKeyHead.utf8, tag.utf8, closing.utf8)
     }
     /// `P:gc`: list of garbage sets to reclaim.
     var garbageQueue: String { "\(prefix):gc" }

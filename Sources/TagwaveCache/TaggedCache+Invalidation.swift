@@ -17,8 +17,36 @@ public struct InvalidationResult: Sendable, Hashable, Codable {
     /// One element per distinct tag, in the order given.
     public var tags: [Tag]
 
+    /// For each tag given, in order, the index of its element in ``tags`` (a repeated tag has one):
+    /// a caller that invalidated the tags of many events reads each event's answers by position,
+    /// without hashing the tags again.
+    public var positions: [Int]
+
     /// Entries made unreadable, summed over the tags (an entry under two tags counts twice).
     public var entries: Int64 { tags.reduce(0) { $0 + $1.entries } }
+
+    /// A result of distinct tags, each given once.
+    public init(tags: [Tag]) {
+        self.init(tags: tags, positions: Array(tags.indices))
+    }
+
+    /// A result whose given tags map to `tags` by `positions`.
+    public init(tags: [Tag], positions: [Int]) {
+        self.tags = tags
+        self.positions = positions
+    }
+
+    private enum CodingKeys: String, CodingKey { case tags }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(tags: try container.decode([Tag].self, forKey: .tags))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(tags, forKey: .tags)
+    }
 }
 
 extension TaggedCache {
@@ -37,8 +65,14 @@ extension TaggedCache {
     /// - Throws: ``CacheError`` when Redis fails.
     @discardableResult
     public func invalidate(tags: [String]) async throws -> InvalidationResult {
-        var seen = Set<String>(minimumCapacity: tags.count)
-        let distinct = tags.filter { seen.insert($0).inserted }
+        // One hash per tag: its index among the distinct tags, taken at its first appearance.
+        var indexOfTag = [String: Int](minimumCapacity: tags.count)
+        var distinct: [String] = []
+        var positions: [Int] = []
+        positions.reserveCapacity(tags.count)
+        for tag in tags {
+            positions.append(Self.index(of: tag, in: &indexOfTag, appendingNew: &distinct))
+        }
         try validate(key: "-", tags: distinct)
         guard !distinct.isEmpty else { return InvalidationResult(tags: []) }
         memory?.evict(tags: distinct)
@@ -48,7 +82,7 @@ extension TaggedCache {
         // Again, now that the versions are bumped: a read of this process that ran between the first
         // eviction and the INCR saw the old versions and may have refilled the tier.
         memory?.evict(tags: distinct)
-        var result = InvalidationResult(tags: [])
+        var result = InvalidationResult(tags: [], positions: positions)
         result.tags.reserveCapacity(distinct.count)
         for (tag, answer) in zip(distinct, perTag) {
             result.tags.append(.init(tag: tag, version: answer.version, entries: answer.live))
@@ -66,6 +100,18 @@ extension TaggedCache {
         statistics.count(\.invalidations, by: distinct.count)
         return result
     }
+
+    /// The index of `tag` in `distinct`, appended there (and to `indexOfTag`) if it is new.
+    private static func index(of tag: String, in indexOfTag: inout [String: Int], appendingNew distinct: inout [String]) -> Int {
+        let next = distinct.count
+        let index = Self.settle(&indexOfTag[tag, default: next])
+        if index == next { distinct.append(tag) }
+        return index
+    }
+
+    /// Reads a dictionary slot through its `modify` accessor: the default is inserted, and the key
+    /// hashed, once.
+    private static func settle(_ slot: inout Int) -> Int { slot }
 
     /// Runs INVALIDATE for `distinct` and returns its `{version, live}` answer per tag.
     ///
@@ -114,10 +160,11 @@ extension TaggedCache {
     private static func invalidationCommands(
         of distinct: [String], keys: CacheKeys, garbage: String, retention: [UInt8], publish: RedisCommand, cluster: Bool
     ) -> [RedisCommand] {
+        let closingGarbage = "}" + garbage
         func appendKeys(of tag: String, to arguments: inout RedisArgumentWriter) {
-            keys.appendTagKey(tag, ":v", to: &arguments)
-            keys.appendTagKey(tag, ":m", to: &arguments)
-            keys.appendTagKey(tag, garbage, to: &arguments)
+            keys.appendTagKey(tag, closedBy: "}:v", to: &arguments)
+            keys.appendTagKey(tag, closedBy: "}:m", to: &arguments)
+            keys.appendTagKey(tag, closedBy: closingGarbage, to: &arguments)
         }
         if cluster {
             var commands: [RedisCommand] = []

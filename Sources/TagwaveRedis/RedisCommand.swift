@@ -74,7 +74,7 @@ public struct RedisCommand: Sendable, Hashable {
 ///
 /// ```swift
 /// var keys = RedisArgumentWriter()
-/// keys.append(concatenating: "tag:".utf8, "1".utf8)
+/// keys.append(concatenating: "app:{".utf8, "teacher:1".utf8, "}:v".utf8)
 /// let command = RedisCommand.evalsha(script, keys: keys, arguments: [])
 /// ```
 public struct RedisArgumentWriter: Sendable, Hashable {
@@ -91,16 +91,18 @@ public struct RedisArgumentWriter: Sendable, Hashable {
         encoded.reserveCapacity(bytes)
     }
 
-    /// Appends one argument made of `parts`, back to back (no array of them is built).
-    public mutating func append(concatenating parts: String.UTF8View, _ more: String.UTF8View...) {
-        var length = parts.count
-        for part in more { length += part.count }
+    /// Appends one argument made of three parts back to back, as a key is made of a prefix, a name and
+    /// a suffix (no array of the parts, and no string of the key, is built).
+    public mutating func append(concatenating head: String.UTF8View, _ middle: String.UTF8View, _ tail: String.UTF8View) {
         encoded.append(UInt8(ascii: "$"))
-        RedisCommand.appendDecimal(length, to: &encoded)
-        encoded.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
-        encoded.append(contentsOf: parts)
-        for part in more { encoded.append(contentsOf: part) }
-        encoded.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+        RedisCommand.appendDecimal(head.count + middle.count + tail.count, to: &encoded)
+        encoded.append(UInt8(ascii: "\r"))
+        encoded.append(UInt8(ascii: "\n"))
+        encoded.append(contentsOf: head)
+        encoded.append(contentsOf: middle)
+        encoded.append(contentsOf: tail)
+        encoded.append(UInt8(ascii: "\r"))
+        encoded.append(UInt8(ascii: "\n"))
         count += 1
     }
 

@@ -18,7 +18,6 @@ extension Worker {
         /// The payload values the rules' templates use.
         var values: [JSONScalar?]
         var tags: [String] = []
-        var warm: [String] = []
         var outcomes: [LedgerHandlerOutcome] = []
         var started = LedgerTimestamp(millisecondsSinceEpoch: 0)
         /// False once the event was dead-lettered, left to retry, or found to be a duplicate.
@@ -63,6 +62,8 @@ extension Worker {
         var acknowledge: [StreamID] = []
         var duplicates = 0
         var retried = 0
+        // Whether any event of the batch has Swift handlers (see below).
+        var needsLookup = false
 
         var routing = RoutingCache()
         var fieldList: [(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)] = []
@@ -87,6 +88,8 @@ extension Worker {
                     acknowledge.append(entry.id)
                     continue
                 }
+                routing.select(result.event.type, in: self)
+                if !routing.handlers.isEmpty { needsLookup = true }
                 let streamID = entry.id.description
                 handled.append(Handled(
                     entry: entry, streamID: streamID, eventID: result.event.id ?? streamID, attempts: attempts,
@@ -98,10 +101,6 @@ extension Worker {
         }
         // Handlers of our own must not run twice for an event the ledger has; rules alone are idempotent
         // (the commit ignores ids already recorded), so the lookup is skipped when no handler would run.
-        let needsLookup = handled.contains { item in
-            routing.select(item.event.type, in: self)
-            return !routing.handlers.isEmpty
-        }
         var recorded = needsLookup ? try await ledger.isRecorded(eventIDs: handled.map(\.eventID)) : []
         recorded.reserveCapacity(recorded.count + handled.count)
         acknowledge.reserveCapacity(batch.count)
@@ -113,6 +112,10 @@ extension Worker {
         var heartbeatHandedOver = false
         defer { if !heartbeatHandedOver { heartbeat?.cancel() } }
         var dropped = 0
+        // Gathered as the events pass (walking `handled` again would copy every event out of it).
+        var batchTags: [String] = []
+        batchTags.reserveCapacity(2 * handled.count)
+        var warmJobs: [(targets: [String], eventID: String)] = []
         for index in handled.indices {
             // Already in the ledger, or earlier in this batch (redelivery, replay, two producers).
             if !recorded.insert(handled[index].eventID).inserted {
@@ -197,26 +200,39 @@ extension Worker {
                 drop(deadLettering: ("tag_invalid", "its rules or handlers asked to invalidate a tag the cache refuses: \(problem)"))
                 continue
             }
+            batchTags += tags
+            if !warm.isEmpty { warmJobs.append((warm, handled[index].eventID)) }
             handled[index].tags = tags
-            handled[index].warm = warm
         }
         if dropped > 0 { handled.removeAll { !$0.proceeds } }
 
         // One round trip for the batch's distinct tags (the cache drops repeats, keeping the first).
         let invalidationStarted = ContinuousClock.now
-        let invalidation = try await cache.invalidate(tags: handled.flatMap(\.tags))
+        let invalidation = try await cache.invalidate(tags: batchTags)
         let invalidationTook = ContinuousClock.now - invalidationStarted
-        let entriesByTag = Dictionary(invalidation.tags.map { ($0.tag, Int($0.entries)) }, uniquingKeysWith: { a, _ in a })
 
         let finishedAt = LedgerTimestamp.now()
         let elapsed = ContinuousClock.now - batchStarted
         var records = lost
         records.reserveCapacity(lost.count + handled.count)
-        for index in handled.indices {
+        let handledCount = handled.count
+        let retrying = !retries.isEmpty
+        let debugging = logger.logLevel <= .debug
+        var debugLines: [(id: String, type: String, tags: String, trace: String)] = []
+        // The events are moved out of the batch into their records, in order (reading them in place
+        // would copy each). The invalidation answers the batch's tags in the order they were given:
+        // event by event.
+        var position = 0
+        handled.reverse()
+        while let item = handled.popLast() {
+            if retrying { _ = retries.finished(item.streamID) }
+            if debugging {
+                debugLines.append((item.eventID, item.event.type, item.tags.joined(separator: ","), item.event.traceparent ?? "-"))
+            }
+            acknowledge.append(item.entry.id)
             records.append(ledgerRecord(
-                of: handled[index], entriesByTag: entriesByTag, invalidationTook: invalidationTook, receivedAt: receivedAt,
-                finishedAt: finishedAt, elapsed: elapsed))
-            acknowledge.append(handled[index].entry.id)
+                of: item, invalidation: invalidation, tagsFrom: &position, invalidationTook: invalidationTook,
+                receivedAt: receivedAt, finishedAt: finishedAt, elapsed: elapsed))
         }
 
         let last = batch.map(\.entry.id).max()
@@ -225,11 +241,6 @@ extension Worker {
             stream: configuration.stream, group: configuration.group, consumer: configuration.consumer,
             lastDeliveredID: last?.description, lastAckedID: lastAcked?.description, updatedAt: finishedAt)
         let ledgerBatch = LedgerBatch(events: records, deadLetters: deadLetters, offsets: [offset])
-        if !retries.isEmpty { for item in handled { _ = retries.finished(item.streamID) } }
-        let warmJobs = handled.filter { !$0.warm.isEmpty }.map { (targets: $0.warm, eventID: $0.eventID) }
-        let debugLines = logger.logLevel <= .debug
-            ? handled.map { ($0.eventID, $0.event.type, $0.tags.joined(separator: ","), $0.event.traceparent ?? "-") } : []
-        let handledCount = handled.count
         let deadCount = deadLetters.count
         let lostCount = lost.count
         let tagCount = invalidation.tags.count
@@ -265,14 +276,22 @@ extension Worker {
         if !overlap { try await commits.drain() }
     }
 
-    /// The ledger record of a handled event, its rules' invalidation last among its outcomes.
+    /// The ledger record of a handled event, its rules' invalidation last among its outcomes. Its tags'
+    /// answers are those of `invalidation` from `position` on, which moves past them.
     private func ledgerRecord(
-        of item: borrowing Handled, entriesByTag: [String: Int], invalidationTook: Duration, receivedAt: LedgerTimestamp,
-        finishedAt: LedgerTimestamp, elapsed: Duration
+        of item: consuming Handled, invalidation: InvalidationResult, tagsFrom position: inout Int, invalidationTook: Duration,
+        receivedAt: LedgerTimestamp, finishedAt: LedgerTimestamp, elapsed: Duration
     ) -> LedgerEventRecord {
         var outcomes = item.outcomes
-        let invalidated = item.tags.map { LedgerTagInvalidation(tag: $0, entriesRemoved: entriesByTag[$0]) }
-        let removed = invalidated.reduce(0) { $0 + ($1.entriesRemoved ?? 0) }
+        var invalidated: [LedgerTagInvalidation] = []
+        invalidated.reserveCapacity(item.tags.count)
+        var removed = 0
+        for tag in item.tags {
+            let entries = Int(invalidation.tags[invalidation.positions[position]].entries)
+            position += 1
+            invalidated.append(LedgerTagInvalidation(tag: tag, entriesRemoved: entries))
+            removed += entries
+        }
         if !item.tags.isEmpty {
             outcomes.append(LedgerHandlerOutcome(
                 handler: configuration.ruleHandlerName, kind: .invalidate, status: .succeeded, attempts: item.attempts,

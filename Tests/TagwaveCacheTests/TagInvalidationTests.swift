@@ -72,6 +72,7 @@ struct TagInvalidationTests {
             #expect(redis.roundTrips - before == 1)
             #expect(result.tags.map(\.tag) == ["big", "tag0", "tag1"])
             #expect(result.tags.map(\.entries) == [500, 167, 167])
+            #expect(result.positions == [0, 1, 2, 0])  // each tag given → its answer; a repeat shares one
         }
     }
 

@@ -31,7 +31,7 @@ struct ClusterSlotTests {
                 == Array("{events}:1".utf8))  // a consumer named "streams"
         // Keys and ids written straight into the request bytes route like any other.
         var keys = RedisArgumentWriter()
-        keys.append(concatenating: "{t}".utf8, ":a".utf8)
+        keys.append(concatenating: "{".utf8, "t".utf8, "}:a".utf8)
         keys.append(Array("{t}:b".utf8))
         #expect(RedisCommand.evalsha(RedisScript("return 1"), keys: keys, arguments: [Array("x".utf8)]).routingKey == Array("{t}:a".utf8))
         #expect(RedisCommand.xack("{events}:1", group: "g", ids: [StreamID(milliseconds: 1, sequence: 2)]).routingKey == Array("{events}:1".utf8))
