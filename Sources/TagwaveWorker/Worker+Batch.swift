@@ -219,21 +219,21 @@ extension Worker {
         let retrying = !retries.isEmpty
         let debugging = logger.logLevel <= .debug
         var debugLines: [(id: String, type: String, tags: String, trace: String)] = []
-        // The events are moved out of the batch into their records, in order (reading them in place
-        // would copy each). The invalidation answers the batch's tags in the order they were given:
-        // event by event.
+        // The invalidation answers the batch's tags in the order they were given: event by event.
         var position = 0
-        handled.reverse()
-        while let item = handled.popLast() {
+        // Each event is reached in place, through `inout` (an element read out of the array, or passed
+        // on by value, would be copied whole: a retain and a release of each of its fields).
+        func finish(_ item: inout Handled) {
             if retrying { _ = retries.finished(item.streamID) }
             if debugging {
                 debugLines.append((item.eventID, item.event.type, item.tags.joined(separator: ","), item.event.traceparent ?? "-"))
             }
             acknowledge.append(item.entry.id)
             records.append(ledgerRecord(
-                of: item, invalidation: invalidation, tagsFrom: &position, invalidationTook: invalidationTook,
+                of: &item, invalidation: invalidation, tagsFrom: &position, invalidationTook: invalidationTook,
                 receivedAt: receivedAt, finishedAt: finishedAt, elapsed: elapsed))
         }
+        for index in handled.indices { finish(&handled[index]) }
 
         let last = batch.map(\.entry.id).max()
         let lastAcked = acknowledge.max()
@@ -279,7 +279,7 @@ extension Worker {
     /// The ledger record of a handled event, its rules' invalidation last among its outcomes. Its tags'
     /// answers are those of `invalidation` from `position` on, which moves past them.
     private func ledgerRecord(
-        of item: consuming Handled, invalidation: InvalidationResult, tagsFrom position: inout Int, invalidationTook: Duration,
+        of item: inout Handled, invalidation: InvalidationResult, tagsFrom position: inout Int, invalidationTook: Duration,
         receivedAt: LedgerTimestamp, finishedAt: LedgerTimestamp, elapsed: Duration
     ) -> LedgerEventRecord {
         var outcomes = item.outcomes
