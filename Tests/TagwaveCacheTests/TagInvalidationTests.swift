@@ -61,6 +61,32 @@ struct TagInvalidationTests {
         }
     }
 
+    @Test func theDocumentedInvalidateScriptIsTheOneTheCacheRuns() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/cache-protocol.md")
+        let text = try String(contentsOf: docs, encoding: .utf8)
+        let section = try #require(text.range(of: "INVALIDATE (`CacheScripts.invalidate`)"), "docs/cache-protocol.md lost its INVALIDATE section")
+        let start = try #require(text.range(of: "```lua\n", range: section.upperBound..<text.endIndex))
+        let end = try #require(text.range(of: "```", range: start.upperBound..<text.endIndex))
+        let documented = text[start.upperBound..<end.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(documented == CacheScripts.invalidate.source.trimmingCharacters(in: .whitespacesAndNewlines),
+                "update docs/cache-protocol.md (and Tests/protocol/protocol_peer.py if the protocol changed) with the script")
+    }
+
+    @Test func tagsWithEntriesAreFoundAmongManyWithout() async throws {
+        // The script checks the member sets of 32 tags at once, and counts per tag only when one exists.
+        try await RedisServer.with { server in
+            let cache = TaggedCache(redis: server.client(), logger: Logger(label: "t"))
+            try await cache.set("a", 1, tags: ["t33"], ttl: 60)
+            try await cache.set("b", 2, tags: ["t69", "t70"], ttl: 60)
+            let tags = (0..<71).map { "t\($0)" }
+            let result = try await cache.invalidate(tags: tags)
+            #expect(result.tags.map(\.entries) == tags.map { ["t33", "t69", "t70"].contains($0) ? 1 : 0 })
+            #expect(try await cache.get("a", as: Int.self, tags: ["t33"]) == nil)
+            #expect(try await cache.get("b", as: Int.self, tags: ["t69", "t70"]) == nil)
+        }
+    }
+
     @Test func invalidatingSeveralTagsIsOneRoundTripWhateverTheirSize() async throws {
         try await RedisServer.with { server in
             let redis = server.client()
