@@ -54,13 +54,21 @@ public struct RedisCommand: Sendable, Hashable {
     }
 
     static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
-        let start = buffer.count
-        var rest = value
-        repeat {
-            buffer.append(UInt8(ascii: "0") + UInt8(rest % 10))
-            rest /= 10
-        } while rest > 0
-        buffer[start...].reverse()
+        // Most values are lengths and counts of one to three digits: written straight.
+        let zero = UInt8(ascii: "0")
+        switch value {
+        case 0..<10:
+            buffer.append(zero &+ UInt8(truncatingIfNeeded: value))
+        case 10..<100:
+            buffer.append(zero &+ UInt8(truncatingIfNeeded: value / 10))
+            buffer.append(zero &+ UInt8(truncatingIfNeeded: value % 10))
+        case 100..<1000:
+            buffer.append(zero &+ UInt8(truncatingIfNeeded: value / 100))
+            buffer.append(zero &+ UInt8(truncatingIfNeeded: value / 10 % 10))
+            buffer.append(zero &+ UInt8(truncatingIfNeeded: value % 10))
+        default:
+            buffer.append(contentsOf: String(value).utf8)
+        }
     }
 
     /// The command's name, for messages (never its arguments: they may hold secrets).

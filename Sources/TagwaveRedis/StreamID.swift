@@ -103,7 +103,7 @@ public struct StreamEntry: Sendable, Hashable {
     public var id: StreamID
     /// Per field: the name's and the value's length (4 bytes each, little-endian), then the name's
     /// and the value's bytes. nil when the entry was deleted or trimmed while pending.
-    private var packed: [UInt8]?
+    @usableFromInline var packed: [UInt8]?
 
     /// Field/value pairs in the order written; nil when the entry was deleted or trimmed while it
     /// was pending (Redis answers such an `XREADGROUP` of history with nil fields).
@@ -152,7 +152,9 @@ public struct StreamEntry: Sendable, Hashable {
     }
 
     /// Calls `body` with the fields in place, in the order written; nil when the entry was deleted.
-    /// The buffers are valid only during the call.
+    /// The buffers are valid only during the call. (Inlinable: a generic call across modules would
+    /// otherwise instantiate its types' metadata at every call, once per entry.)
+    @inlinable
     public func withUnsafeFields<Value, Failure: Error>(_ body: (Fields) throws(Failure) -> Value) throws(Failure) -> Value? {
         guard let packed else { return nil }
         // Array.withUnsafeBytes rethrows untyped errors: carry the typed one out in a Result.
@@ -168,16 +170,20 @@ public struct StreamEntry: Sendable, Hashable {
 
     /// The fields of an entry, read in place: a sequence of `(name, value)` byte buffers.
     public struct Fields: Sequence {
-        fileprivate let packed: UnsafeRawBufferPointer
+        @usableFromInline let packed: UnsafeRawBufferPointer
 
-        public func makeIterator() -> Iterator { Iterator(packed: packed) }
+        @inlinable init(packed: UnsafeRawBufferPointer) { self.packed = packed }
+
+        @inlinable public func makeIterator() -> Iterator { Iterator(packed: packed) }
 
         /// Reads one field after another.
         public struct Iterator: IteratorProtocol {
-            fileprivate let packed: UnsafeRawBufferPointer
-            fileprivate var offset = 0
+            @usableFromInline let packed: UnsafeRawBufferPointer
+            @usableFromInline var offset = 0
 
-            public mutating func next() -> (name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
+            @inlinable init(packed: UnsafeRawBufferPointer) { self.packed = packed }
+
+            @inlinable public mutating func next() -> (name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
                 guard offset + 8 <= packed.count else { return nil }
                 let nameCount = Int(UInt32(littleEndian: packed.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
                 let valueCount = Int(UInt32(littleEndian: packed.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)))

@@ -246,8 +246,8 @@ extension Worker {
         let tagCount = invalidation.tags.count
         let entries = invalidation.entries
 
-        try await commits.drain()
-        commits.inflight = Task {
+        try await commits.makeRoom()
+        commits.start { [self, acknowledge, warmJobs, duplicates, retried, debugLines] in
             defer { heartbeat?.cancel() }
             let commit = try await ledger.record(ledgerBatch)
             try await redis.xack(configuration.stream, group: configuration.group, ids: acknowledge)
@@ -351,14 +351,33 @@ extension Worker {
     }
 }
 
-/// The commit of the previous batch, running while the next batch's Redis work happens.
+/// The commits of the last batches, running while the next batch's Redis work happens.
+///
+/// Each waits for the one before it, so commits and acknowledgements land in the order the batches
+/// were read; a failure fails every commit after it, and ``drain()`` rethrows it.
 struct CommitPipeline {
-    var inflight: Task<Void, any Error>?
+    /// Commits in flight, oldest first.
+    private var inflight: [Task<Void, any Error>] = []
+    /// How many commits may be in flight while the consumer reads on: two keep the ledger busy while
+    /// one consumer waits for Redis.
+    let depth = 2
 
-    /// Waits for the batch in flight to be committed and acknowledged; rethrows its failure.
+    /// Waits until another commit may start.
+    mutating func makeRoom() async throws {
+        while inflight.count >= depth { try await inflight.removeFirst().value }
+    }
+
+    /// Starts `commit` after those in flight.
+    mutating func start(_ commit: @escaping @Sendable () async throws -> Void) {
+        let previous = inflight.last
+        inflight.append(Task {
+            try await previous?.value
+            try await commit()
+        })
+    }
+
+    /// Waits for every batch in flight to be committed and acknowledged; rethrows a failure.
     mutating func drain() async throws {
-        guard let task = inflight else { return }
-        inflight = nil
-        try await task.value
+        while !inflight.isEmpty { try await inflight.removeFirst().value }
     }
 }
