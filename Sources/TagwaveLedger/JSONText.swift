@@ -67,19 +67,33 @@ enum JSONText {
     /// escaped (`\u00xx` for the control characters without a short form), everything else (UTF-8
     /// included) as it is.
     static func appendString(_ bytes: String.UTF8View, to text: inout [UInt8]) {
+        // In place when the string is contiguous (native and small strings are): walking `utf8`
+        // goes through its index type byte by byte.
+        if let done: Void = bytes.withContiguousStorageIfAvailable({ appendString(bytes: $0, to: &text) }) {
+            return done
+        }
+        appendString(bytes: Array(bytes), to: &text)
+    }
+
+    private static func appendString<Bytes: Collection<UInt8>>(bytes: Bytes, to text: inout [UInt8]) {
         text.append(UInt8(ascii: "\""))
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "\""): text.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): text.append(contentsOf: #"\\"#.utf8)
-            case UInt8(ascii: "\n"): text.append(contentsOf: #"\n"#.utf8)
-            case UInt8(ascii: "\r"): text.append(contentsOf: #"\r"#.utf8)
-            case UInt8(ascii: "\t"): text.append(contentsOf: #"\t"#.utf8)
-            case ..<0x20:
-                text.append(contentsOf: #"\u00"#.utf8)
-                text.append(hexDigits[Int(byte >> 4)])
-                text.append(hexDigits[Int(byte & 0x0F)])
-            default: text.append(byte)
+        // Tags and ids rarely hold a character to escape: copied whole when they hold none.
+        if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            text.append(contentsOf: bytes)
+        } else {
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: "\""): text.append(contentsOf: #"\""#.utf8)
+                case UInt8(ascii: "\\"): text.append(contentsOf: #"\\"#.utf8)
+                case UInt8(ascii: "\n"): text.append(contentsOf: #"\n"#.utf8)
+                case UInt8(ascii: "\r"): text.append(contentsOf: #"\r"#.utf8)
+                case UInt8(ascii: "\t"): text.append(contentsOf: #"\t"#.utf8)
+                case ..<0x20:
+                    text.append(contentsOf: #"\u00"#.utf8)
+                    text.append(hexDigits[Int(byte >> 4)])
+                    text.append(hexDigits[Int(byte & 0x0F)])
+                default: text.append(byte)
+                }
             }
         }
         text.append(UInt8(ascii: "\""))

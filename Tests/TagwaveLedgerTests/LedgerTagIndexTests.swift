@@ -43,16 +43,17 @@ struct LedgerTagIndexTests {
 
     @Test func aTagMatchesOnlyItselfWhateverCharactersItHas() async throws {
         try await withLedger { ledger, _ in
-            // Spaces, quotes, FTS5 operators, case, and two spellings of é that Swift calls equal.
+            // Spaces, quotes, FTS5 operators, case, two spellings of é that Swift calls equal, JSON escapes.
             // And two tags longer than FTS5 keeps of a token, alike in their first 20,000 bytes.
             let long = String(repeating: "x", count: 20_000)
-            let tags = ["teacher:1", "teacher:10", "Teacher:1", "a b", "a", "x\"y OR z", "NOT", "caf\u{E9}", "cafe\u{301}", "*", long + "1", long + "2"]
+            let tags = ["teacher:1", "teacher:10", "Teacher:1", "a b", "a", "x\"y OR z", "NOT", "caf\u{E9}", "cafe\u{301}", "*", "back\\slash", "tab\tand\nnewline\u{1}", long + "1", long + "2"]
             let records = tags.enumerated().map { index, tag in
                 sampleRecord(id: "e\(index)", streamID: "1700000000000-\(index)", tags: [LedgerTagInvalidation(tag: tag)])
             }
             _ = try await ledger.record(LedgerBatch(events: records))
             for (index, tag) in tags.enumerated() {
                 #expect(try await ledger.eventsTouching(tag: tag).map(\.event.eventID) == ["e\(index)"], "\(tag.prefix(20))")
+                #expect(try await ledger.event(id: "e\(index)")?.outcomes.first?.invalidatedTags.map(\.tag) == [tag], "\(tag.prefix(20))")
                 if tag.utf8.count < 16_384 {
                     #expect(try await ledger.events(filter: .init(tag: tag)).map(\.eventID) == ["e\(index)"], "\(tag)")
                 }
