@@ -322,7 +322,9 @@ public final class TaggedCache: Sendable {
     /// Invalidating or writing with such a tag throws ``CacheError`` (`invalidTag`) with this text.
     public static func problem(withTag tag: String) -> String? {
         // Bytes, not Characters: the three are ASCII, which no other UTF-8 sequence contains.
-        guard tag.isEmpty || tag.utf8.contains(where: { $0 == 0x0A || $0 == 0x7B || $0 == 0x7D }) else { return nil }
+        // In place when contiguous (native and small strings are): it runs per tag of every event.
+        func refused(_ bytes: some Sequence<UInt8>) -> Bool { bytes.contains { $0 == 0x0A || $0 == 0x7B || $0 == 0x7D } }
+        guard tag.isEmpty || (tag.utf8.withContiguousStorageIfAvailable(refused) ?? refused(tag.utf8)) else { return nil }
         return "tag \(tag.debugDescription) is empty or contains a newline, { or }: tags are single-line names like teacher:123"
     }
 

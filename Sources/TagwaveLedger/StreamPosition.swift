@@ -7,11 +7,23 @@ struct StreamPosition: Sendable, Hashable {
     /// Parses `1700000000000-3`, or `1700000000000` (sequence 0). Nil when malformed or beyond
     /// SQLite's signed 64-bit integers.
     init?(_ text: String) {
+        // In place when contiguous (native and small strings are), not through `utf8`'s index.
+        guard let position = text.utf8.withContiguousStorageIfAvailable({ Self.parse($0) }) ?? Self.parse(Array(text.utf8))
+        else { return nil }
+        self = position
+    }
+
+    private init(milliseconds: Int64, sequence: Int64) {
+        self.milliseconds = milliseconds
+        self.sequence = sequence
+    }
+
+    private static func parse<Bytes: Collection<UInt8>>(_ text: Bytes) -> StreamPosition? {
         var milliseconds: Int64 = 0
         var sequence: Int64 = 0
         var digits = 0
         var seenDash = false
-        for byte in text.utf8 {
+        for byte in text {
             if byte == UInt8(ascii: "-") {
                 guard !seenDash, digits > 0 else { return nil }
                 seenDash = true
@@ -27,7 +39,6 @@ struct StreamPosition: Sendable, Hashable {
             digits += 1
         }
         guard digits > 0 else { return nil }
-        self.milliseconds = milliseconds
-        self.sequence = sequence
+        return StreamPosition(milliseconds: milliseconds, sequence: sequence)
     }
 }

@@ -10,7 +10,9 @@ extension Worker {
     /// A decoded event of the batch, filled in place as it passes rules and handlers (no copy of it
     /// per stage), waiting for the batch's invalidation and commit.
     private struct Handled {
-        var entry: StreamEntry
+        /// The stream entry's id; the entry itself stays in the batch, at `position`.
+        var entryID: StreamID
+        var position: Int
         var streamID: String
         var eventID: String
         var attempts: Int
@@ -68,7 +70,8 @@ extension Worker {
         var routing = RoutingCache()
         var fieldList: [(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)] = []
         handled.reserveCapacity(batch.count)
-        for (entry, attempts) in batch {
+        for position in batch.indices {
+            let (entry, attempts) = batch[position]
             do {
                 // Read in place from the entry's buffer (the list of fields is reused from entry to
                 // entry); the event keeps copies of what it needs.
@@ -82,18 +85,20 @@ extension Worker {
                             return routing.templates?.scanner
                         })
                 }
-                guard let result = decoded else {
+                // Consumed, so the event and its values move into the batch instead of being copied.
+                switch consume decoded {
+                case nil:
                     // Deleted or trimmed while pending: recorded as lost, never retried.
                     lost.append(lostRecord(entry.id, receivedAt: receivedAt))
                     acknowledge.append(entry.id)
-                    continue
+                case let (event, values)?:
+                    routing.select(event.type, in: self)
+                    if !routing.handlers.isEmpty { needsLookup = true }
+                    let streamID = entry.id.description
+                    handled.append(Handled(
+                        entryID: entry.id, position: position, streamID: streamID, eventID: event.id ?? streamID,
+                        attempts: attempts, event: event, values: values))
                 }
-                routing.select(result.event.type, in: self)
-                if !routing.handlers.isEmpty { needsLookup = true }
-                let streamID = entry.id.description
-                handled.append(Handled(
-                    entry: entry, streamID: streamID, eventID: result.event.id ?? streamID, attempts: attempts,
-                    event: result.event, values: result.values))
             } catch {
                 deadLetters.append(deadLetter(entry, eventID: entry.id.description, type: nil, code: error.code, reason: error.description, attempts: attempts, retries: &retries))
                 acknowledge.append(entry.id)
@@ -108,7 +113,7 @@ extension Worker {
         // While Swift handlers run, and until the batch is acknowledged, keep its entries visibly
         // alive: a handler slower than the claim timeout must not let another worker claim (and run)
         // the same entries. The commit task takes the heartbeat over and stops it after the XACK.
-        let heartbeat = needsLookup ? keepClaimed(handled.map(\.entry.id)) : nil
+        let heartbeat = needsLookup ? keepClaimed(handled.map(\.entryID)) : nil
         var heartbeatHandedOver = false
         defer { if !heartbeatHandedOver { heartbeat?.cancel() } }
         var dropped = 0
@@ -120,7 +125,7 @@ extension Worker {
             // Already in the ledger, or earlier in this batch (redelivery, replay, two producers).
             if !recorded.insert(handled[index].eventID).inserted {
                 duplicates += 1
-                acknowledge.append(handled[index].entry.id)
+                acknowledge.append(handled[index].entryID)
                 _ = retries.finished(handled[index].streamID)
                 handled[index].proceeds = false
                 dropped += 1
@@ -134,9 +139,9 @@ extension Worker {
             func drop(deadLettering letter: (code: String, reason: String)? = nil) {
                 if let letter {
                     deadLetters.append(deadLetter(
-                        handled[index].entry, eventID: handled[index].eventID, type: type, code: letter.code,
+                        batch[handled[index].position].entry, eventID: handled[index].eventID, type: type, code: letter.code,
                         reason: letter.reason, attempts: attempts, retries: &retries))
-                    acknowledge.append(handled[index].entry.id)
+                    acknowledge.append(handled[index].entryID)
                 }
                 handled[index].proceeds = false
                 dropped += 1
@@ -228,7 +233,7 @@ extension Worker {
             if debugging {
                 debugLines.append((item.eventID, item.event.type, item.tags.joined(separator: ","), item.event.traceparent ?? "-"))
             }
-            acknowledge.append(item.entry.id)
+            acknowledge.append(item.entryID)
             records.append(ledgerRecord(
                 of: &item, invalidation: invalidation, tagsFrom: &position, invalidationTook: invalidationTook,
                 receivedAt: receivedAt, finishedAt: finishedAt, elapsed: elapsed))
