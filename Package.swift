@@ -12,6 +12,11 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// The daemon's allocator: jemalloc (Debian's libjemalloc-dev), linked into the executables only.
+/// Under the worker's load, glibc's malloc and free were a tenth of its CPU time, and jemalloc took
+/// about 1.5 µs off each event (docs/benchmarks.md). Libraries and tests keep the system allocator.
+let jemalloc: [LinkerSetting] = [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
+
 let package = Package(
     name: "tagwave",
     products: [
@@ -246,7 +251,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            linkerSettings: jemalloc
         ),
 
         // MARK: Benchmarks (run by scripts/bench, side by side with ../shared/bench; never by tests)
@@ -257,7 +263,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/WorkerThroughput",
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            linkerSettings: jemalloc
         ),
 
         // MARK: Build tooling: `migrations/*.sql` compiled into the ledger module

@@ -1,6 +1,7 @@
 // What SQLite itself costs per event for the ledger's events table: the worker's row inserted with
-// prepared statements from C, 1,000 rows per transaction, WAL, synchronous=NORMAL, the system
-// library. Run by scripts/bench-sqlite-floor, which passes the schema as the migrations leave it.
+// prepared statements from C, 1,000 rows per transaction, WAL, synchronous=NORMAL, memory statistics
+// off, the system library. Run by scripts/bench-sqlite-floor, which passes the schema as the
+// migrations leave it.
 //
 //   floor SCHEMA.sql DATABASE VARIANT      VARIANT: full | no-tag-index | batch-tag-document |
 //                                                   no-unique-id | no-time-index | bare-table
@@ -58,6 +59,9 @@ int main(int argc, char **argv) {
     if (!unique_id) blank(schema, "UNIQUE", 6);
     if (!time_index) blank(schema, "CREATE INDEX events_by_time_type", 0);
 
+    // As the ledger does (SQLiteDatabase.processConfiguration): no memory statistics, whose global
+    // mutex is taken around every allocation (and Debian's SQLite allocates often: OMIT_LOOKASIDE).
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     sqlite3 *db;
     if (sqlite3_open_v2(argv[2], &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         fprintf(stderr, "floor: cannot open %s\n", argv[2]);
