@@ -349,7 +349,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TagwaveWorkerTests",
-            dependencies: ["TagwaveWorker", "TagwaveCache", "TagwaveLedger", "TagwaveEvents", "TagwaveTestSupport"],
+            dependencies: ["TagwaveWorker", "TagwaveCache", "TagwaveLedger", "TagwaveEvents", "TagwaveSQLite", "TagwaveTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -43,9 +43,12 @@ extension Ledger {
                         """)
                     try boundary.bind(before, at: 1)
                     try boundary.bind(limit, at: 2)
-                    guard try boundary.step() == .row, !boundary.isNull(at: 0) else { return (0, 0) }
-                    let last = boundary.int64(at: 0)
-                    try boundary.reset()
+                    let last: Int64
+                    do {
+                        defer { try? boundary.reset() }  // a statement left on its row holds a read snapshot open
+                        guard try boundary.step() == .row, !boundary.isNull(at: 0) else { return (0, 0) }
+                        last = boundary.int64(at: 0)
+                    }
                     // The tag index documents first: they are rebuilt from the rows about to go.
                     var tagRows = 0
                     for sql in LedgerTagSearch.deleteDocuments {

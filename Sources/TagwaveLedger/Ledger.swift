@@ -96,6 +96,8 @@ public final class Ledger: Sendable {
                 guard let database = connection.database else {
                     throw LedgerError(.closed, "the ledger \(path) was closed: open it again", path: path)
                 }
+                // No statement outlives its job on a row (see SQLiteDatabase.resetActiveStatements()).
+                defer { database.resetActiveStatements() }
                 do {
                     return try body(database)
                 } catch let error as SQLiteError {

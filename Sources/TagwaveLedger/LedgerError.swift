@@ -89,7 +89,7 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
                 .busy,
                 "the ledger \(path) stayed locked by another process past the busy timeout: retry; if it "
                     + "keeps happening, look for a process holding a long transaction or raise the busy timeout "
-                    + "(\(error.message))",
+                    + "(\(error.message), SQLite code \(error.extendedResultCode)\(error.sql.map { " in `\($0.prefix(60))`" } ?? ""))",
                 path: path,
                 underlying: error,
                 file: file,

@@ -182,6 +182,22 @@ public final class SQLiteDatabase {
         }
     }
 
+    /// Rewinds every statement of this connection that is still on a row (stepped, not yet reset).
+    ///
+    /// A statement left on a row keeps a read transaction open: in WAL mode the connection then
+    /// stays on that snapshot, and once another connection commits, this one's next write fails
+    /// with `SQLITE_BUSY_SNAPSHOT` whatever the busy timeout, until the statement is reset; WAL
+    /// checkpoints cannot pass it either. Callers that run jobs on a connection call this after
+    /// each job, so a statement a job forgot to reset never outlives it.
+    public func resetActiveStatements() {
+        guard let pointer = handle.pointer else { return }
+        var statement = sqlite3_next_stmt(pointer, nil)
+        while let current = statement {
+            if sqlite3_stmt_busy(current) != 0 { sqlite3_reset(current) }
+            statement = sqlite3_next_stmt(pointer, current)
+        }
+    }
+
     /// True while a transaction is open on this connection.
     public var isInTransaction: Bool {
         guard let pointer = handle.pointer else { return false }

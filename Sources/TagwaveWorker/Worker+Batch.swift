@@ -359,7 +359,8 @@ extension Worker {
 /// The commits of the last batches, running while the next batch's Redis work happens.
 ///
 /// Each waits for the one before it, so commits and acknowledgements land in the order the batches
-/// were read; a failure fails every commit after it, and ``drain()`` rethrows it.
+/// were read; a failure fails every commit after it, and ``makeRoom()`` or ``drain()`` rethrows it
+/// once those have ended, so the next batch starts a fresh chain.
 struct CommitPipeline {
     /// Commits in flight, oldest first.
     private var inflight: [Task<Void, any Error>] = []
@@ -367,9 +368,9 @@ struct CommitPipeline {
     /// one consumer waits for Redis.
     let depth = 2
 
-    /// Waits until another commit may start.
+    /// Waits until another commit may start; rethrows a failure of one in flight.
     mutating func makeRoom() async throws {
-        while inflight.count >= depth { try await inflight.removeFirst().value }
+        while inflight.count >= depth { try await awaitOldest() }
     }
 
     /// Starts `commit` after those in flight.
@@ -383,6 +384,17 @@ struct CommitPipeline {
 
     /// Waits for every batch in flight to be committed and acknowledged; rethrows a failure.
     mutating func drain() async throws {
-        while !inflight.isEmpty { try await inflight.removeFirst().value }
+        while !inflight.isEmpty { try await awaitOldest() }
+    }
+
+    private mutating func awaitOldest() async throws {
+        do {
+            try await inflight.removeFirst().value
+        } catch {
+            // The commits behind it wait for it and fail with it, touching neither the ledger nor Redis.
+            for task in inflight { _ = try? await task.value }
+            inflight.removeAll()
+            throw error
+        }
     }
 }

@@ -6,6 +6,7 @@ import TagwaveLedger
 import TagwaveRedis
 import TagwaveTestSupport
 import TagwaveWorker
+import Testing
 
 /// A worker in this process against a real Redis and a real ledger file, with the rules the tests use.
 struct WorkerHarness {
@@ -43,10 +44,11 @@ struct WorkerHarness {
 
     func worker(
         consumer: String = "w1", deliveryLimit: Int = 5, claimIdle: Duration = .seconds(60), trimInterval: Duration? = nil,
-        concurrency: Int = 1, rules: [InvalidationRule] = Self.rules
+        concurrency: Int = 1, batchSize: Int? = nil, rules: [InvalidationRule] = Self.rules
     ) -> Worker {
         var configuration = WorkerConfiguration(consumer: consumer)
         configuration.concurrency = concurrency
+        if let batchSize { configuration.batchSize = batchSize }
         configuration.trimInterval = trimInterval
         configuration.block = .milliseconds(50)
         configuration.deliveryLimit = deliveryLimit
@@ -81,6 +83,14 @@ struct WorkerHarness {
         }
         struct Timeout: Error, CustomStringConvertible { var description: String { "condition not met in time" } }
         throw Timeout()
+    }
+
+    /// The group's last delivered entry: entries up to it that are not pending were acknowledged.
+    func lastDeliveredID() async throws -> StreamID {
+        let reply = try await redis.send(RedisCommand("XINFO", "GROUPS", "events"))
+        let fields = reply.array?.first?.array ?? []
+        let index = try #require(fields.firstIndex { $0.string == "last-delivered-id" })
+        return try #require(fields[index + 1].string.flatMap(StreamID.init))
     }
 
     func pending() async throws -> Int64 {

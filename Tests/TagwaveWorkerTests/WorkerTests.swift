@@ -5,6 +5,7 @@ import TagwaveCache
 import TagwaveEvents
 import TagwaveLedger
 import TagwaveRedis
+import TagwaveSQLite
 import TagwaveTestSupport
 import TagwaveWorker
 import Testing
@@ -54,6 +55,41 @@ struct WorkerTests {
             #expect(try await h.processedCount() == 10_000)
             try await h.eventually { try await h.pending() == 0 }  // acknowledged after the commit
             #expect(worker.progress.deadLettered == 0)
+        }
+    }
+
+    @Test func aCommitTheLedgerRefusesIsNeverAcknowledgedNorAreTheBatchesBehindIt() async throws {
+        try await WorkerHarness.with { h in
+            // Another connection (as `tagwave dlq` or a second worker process would be) makes the
+            // ledger refuse, inside SQLite, any transaction that records e25.
+            let other = try SQLiteDatabase(path: h.ledgerPath)
+            try other.execute("""
+                CREATE TRIGGER refuse_one BEFORE INSERT ON events WHEN NEW.event_id = 'e25'
+                BEGIN SELECT RAISE(ABORT, 'the test refuses e25'); END
+                """)
+            var published: [(entry: StreamID, event: String)] = []
+            for index in 0..<60 {
+                let id = try await h.publish(type: "session.created", payload: #"{"teacherId":"t\#(index)","schoolId":"s1"}"#, id: "e\(index)")
+                published.append((id, "e\(index)"))
+            }
+            // Batches of ten, two commits in flight: e20…e29 cannot commit, nor whatever was chained behind them.
+            let worker = h.worker(batchSize: 10)
+            let running = Task { try await worker.run() }
+            defer { running.cancel() }
+            try await h.eventually { try await h.processedCount() >= 20 }
+            try await Task.sleep(for: .milliseconds(500))  // the worker retries its pending entries meanwhile
+            let pending = Set(try await h.redis.xpending("events", group: "invalidators", count: 100).map(\.id))
+            let delivered = try await h.lastDeliveredID()
+            #expect(pending.contains(published[25].entry))
+            #expect(try await h.ledger.event(id: "e25") == nil)
+            for (entry, event) in published where entry <= delivered && !pending.contains(entry) {
+                #expect(try await h.ledger.event(id: event) != nil, "\(event) was acknowledged but is not in the ledger")
+            }
+            // Once the ledger accepts e25 again, everything is recorded once and acknowledged.
+            try other.execute("DROP TRIGGER refuse_one")
+            other.close()
+            try await h.eventually { try await h.processedCount() == 60 }
+            try await h.eventually { try await h.pending() == 0 }
         }
     }
 
