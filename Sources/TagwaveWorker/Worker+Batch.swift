@@ -48,9 +48,9 @@ extension Worker {
     /// Handles a batch: decode, route, run handlers, invalidate once, then commit once and acknowledge.
     ///
     /// With `overlap`, the commit and acknowledgement run in the background while the caller reads and
-    /// invalidates the next batch (two cores: one busy with SQLite, the other with Redis); the next
-    /// call waits for it before committing, so commits and acks stay in order and every entry is still
-    /// acknowledged only after its own commit.
+    /// invalidates the next batches (two cores: one busy with SQLite, the other with Redis); up to
+    /// ``CommitPipeline/depth`` are in flight, each waiting for the one before, so commits and acks
+    /// stay in order and every entry is still acknowledged only after its own commit.
     func handle(
         _ batch: [(entry: StreamEntry, attempts: Int)], retries: inout RetrySchedule, commits: inout CommitPipeline,
         overlap: Bool = false
