@@ -66,16 +66,11 @@ enum JSONText {
     /// Appends `bytes` as a JSON string literal: quotes, backslashes and control characters
     /// escaped (`\u00xx` for the control characters without a short form), everything else (UTF-8
     /// included) as it is.
-    static func appendString(_ bytes: String.UTF8View, to text: inout [UInt8]) {
-        // In place when the string is contiguous (native and small strings are): walking `utf8`
-        // goes through its index type byte by byte.
-        if let done: Void = bytes.withContiguousStorageIfAvailable({ appendString(bytes: $0, to: &text) }) {
-            return done
-        }
-        appendString(bytes: Array(bytes), to: &text)
+    static func appendString(_ string: String.UTF8View, to text: inout [UInt8]) {
+        string.withBytes { appendString(bytes: $0, to: &text) }
     }
 
-    private static func appendString<Bytes: Collection<UInt8>>(bytes: Bytes, to text: inout [UInt8]) {
+    private static func appendString(bytes: UnsafeBufferPointer<UInt8>, to text: inout [UInt8]) {
         text.append(UInt8(ascii: "\""))
         // Tags and ids rarely hold a character to escape: copied whole when they hold none.
         if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {

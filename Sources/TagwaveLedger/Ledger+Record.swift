@@ -47,11 +47,8 @@ struct LedgerWriter {
         if !batch.events.isEmpty {
             commit.newEventIDs.reserveCapacity(batch.events.count)
             let insertEvent = try database.cachedStatement(Self.insertEvent)
-            // Each record is read where it lies: passed on by value, it would be copied whole.
-            try batch.events.withUnsafeBufferPointer { records in
-                for index in records.indices {
-                    try write(records.baseAddress.unsafelyUnwrapped + index, with: insertEvent, into: &commit)
-                }
+            for index in batch.events.indices {
+                try write(batch.events[index], with: insertEvent, into: &commit)
             }
         }
         if !batch.deadLetters.isEmpty {
@@ -73,38 +70,33 @@ struct LedgerWriter {
     }
 
     private mutating func write(
-        _ record: UnsafePointer<LedgerEventRecord>,
+        _ record: LedgerEventRecord,
         with insert: SQLiteStatement,
         into commit: inout LedgerCommit
     ) throws {
         // A live, successful invalidation outcome is kept on the event row (migration 0002). Each
         // outcome's tags once: its JSON and its tag index document name the same tags.
-        let outcomes = record.pointee.outcomes
-        let kept = outcomes.lastIndex { Self.keepsOnEventRow($0, of: record.pointee.event) }
-        let keptTags = kept.map { LedgerTagSearch.distinct(outcomes[$0].invalidatedTags) } ?? []
-        try outcomes.withUnsafeBufferPointer { outcomes in
-            try bind(
-                record, invalidation: kept.map { outcomes.baseAddress.unsafelyUnwrapped + $0 },
-                tags: keptTags, to: insert)
-        }
+        let kept = record.outcomes.lastIndex { Self.keepsOnEventRow($0, of: record.event) }
+        let keptTags = kept.map { LedgerTagSearch.distinct(record.outcomes[$0].invalidatedTags) } ?? []
+        try bind(record.event, invalidation: kept.map { record.outcomes[$0] }, tags: keptTags, to: insert)
         try insert.execute()
         let eventSeq: Int64
         let replaysOnly: Bool
         if database.changes == 1 {
             eventSeq = database.lastInsertRowID
-            commit.newEventIDs.append(record.pointee.event.eventID)
+            commit.newEventIDs.append(record.event.eventID)
             if !keptTags.isEmpty {
                 try index(keptTags, rowID: eventSeq, with: \.insertEventDocument, LedgerTagSearch.insertEventDocument)
             }
             replaysOnly = false
         } else {
-            commit.alreadyRecordedEventIDs.append(record.pointee.event.eventID)
-            guard outcomes.contains(where: { $0.replayRunID != nil }) else { return }
-            eventSeq = try existingSeq(of: record.pointee.event.eventID)
+            commit.alreadyRecordedEventIDs.append(record.event.eventID)
+            guard record.outcomes.contains(where: { $0.replayRunID != nil }) else { return }
+            eventSeq = try existingSeq(of: record.event.eventID)
             replaysOnly = true
         }
-        for index in outcomes.indices where index != kept || replaysOnly {
-            let outcome = outcomes[index]
+        for index in record.outcomes.indices where index != kept || replaysOnly {
+            let outcome = record.outcomes[index]
             guard !replaysOnly || outcome.replayRunID != nil else { continue }
             let tags = LedgerTagSearch.distinct(outcome.invalidatedTags)
             let insertOutcome = try statement(\.insertOutcome, Self.insertOutcome)
@@ -199,33 +191,31 @@ struct LedgerWriter {
         """
 
     private mutating func bind(
-        _ record: UnsafePointer<LedgerEventRecord>, invalidation: UnsafePointer<LedgerHandlerOutcome>?,
-        tags: [LedgerTagInvalidation], to statement: SQLiteStatement
+        _ event: LedgerEvent, invalidation: LedgerHandlerOutcome?, tags: [LedgerTagInvalidation], to statement: SQLiteStatement
     ) throws {
-        // Read through the pointers, field by field: a copy of either would retain all its fields.
-        let position = try position(record.pointee.event.streamID, of: "event \(record.pointee.event.eventID)")
-        try statement.bind(record.pointee.event.eventID, at: 1)
-        try statement.bind(record.pointee.event.stream, at: 2)
-        try statement.bind(record.pointee.event.streamID, at: 3)
+        let position = try position(event.streamID, of: "event \(event.eventID)")
+        try statement.bind(event.eventID, at: 1)
+        try statement.bind(event.stream, at: 2)
+        try statement.bind(event.streamID, at: 3)
         try statement.bind(position.milliseconds, at: 4)
         try statement.bind(position.sequence, at: 5)
-        try statement.bind(record.pointee.event.type, at: 6)
-        try statement.bind(record.pointee.event.source, at: 7)
-        try statement.bind(record.pointee.event.occurredAt.millisecondsSinceEpoch, at: 8)
-        try statement.bind(record.pointee.event.receivedAt.millisecondsSinceEpoch, at: 9)
-        try statement.bind(record.pointee.event.payload, at: 10)
-        try statement.bind(record.pointee.event.metadata.isEmpty ? nil : JSONText.object(record.pointee.event.metadata), at: 11)
-        try statement.bind(record.pointee.event.traceparent, at: 12)
-        try statement.bind(record.pointee.event.status.rawValue, at: 13)
-        try statement.bind(record.pointee.event.attempts, at: 14)
-        try statement.bind(record.pointee.event.worker, at: 15)
-        try statement.bind(record.pointee.event.processedAt?.millisecondsSinceEpoch, at: 16)
-        try statement.bind(record.pointee.event.duration?.wholeMicroseconds, at: 17)
-        try statement.bind(record.pointee.event.entriesRemoved, at: 18)
-        try statement.bind(record.pointee.event.error, at: 19)
-        try statement.bind(invalidation?.pointee.handler, at: 20)
-        try statement.bind(invalidation?.pointee.startedAt.millisecondsSinceEpoch, at: 21)
-        try statement.bind(invalidation?.pointee.duration?.wholeMicroseconds, at: 22)
+        try statement.bind(event.type, at: 6)
+        try statement.bind(event.source, at: 7)
+        try statement.bind(event.occurredAt.millisecondsSinceEpoch, at: 8)
+        try statement.bind(event.receivedAt.millisecondsSinceEpoch, at: 9)
+        try statement.bind(event.payload, at: 10)
+        try statement.bind(event.metadata.isEmpty ? nil : JSONText.object(event.metadata), at: 11)
+        try statement.bind(event.traceparent, at: 12)
+        try statement.bind(event.status.rawValue, at: 13)
+        try statement.bind(event.attempts, at: 14)
+        try statement.bind(event.worker, at: 15)
+        try statement.bind(event.processedAt?.millisecondsSinceEpoch, at: 16)
+        try statement.bind(event.duration?.wholeMicroseconds, at: 17)
+        try statement.bind(event.entriesRemoved, at: 18)
+        try statement.bind(event.error, at: 19)
+        try statement.bind(invalidation?.handler, at: 20)
+        try statement.bind(invalidation?.startedAt.millisecondsSinceEpoch, at: 21)
+        try statement.bind(invalidation?.duration?.wholeMicroseconds, at: 22)
         try bindTags(tags, at: 23, of: statement)
     }
 

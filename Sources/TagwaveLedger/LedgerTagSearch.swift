@@ -43,20 +43,13 @@ enum LedgerTagSearch {
     }
 
     private static func appendToken(_ tag: String.UTF8View, to document: inout [UInt8]) {
-        // In place when the string is contiguous (native and small strings are): walking `utf8`
-        // goes through its index type byte by byte.
-        if let done: Void = tag.withContiguousStorageIfAvailable({ appendToken(bytes: $0, to: &document) }) {
-            return done
-        }
-        appendToken(bytes: Array(tag), to: &document)
-    }
-
-    private static func appendToken<Bytes: Collection<UInt8>>(bytes tag: Bytes, to document: inout [UInt8]) {
         let digits: StaticString = "0123456789ABCDEF"
-        digits.withUTF8Buffer { digits in
-            for byte in tag {
-                document.append(digits[Int(byte >> 4)])
-                document.append(digits[Int(byte & 0x0F)])
+        tag.withBytes { tag in
+            digits.withUTF8Buffer { digits in
+                for byte in tag {
+                    document.append(digits[Int(byte >> 4)])
+                    document.append(digits[Int(byte & 0x0F)])
+                }
             }
         }
     }

@@ -7,9 +7,7 @@ struct StreamPosition: Sendable, Hashable {
     /// Parses `1700000000000-3`, or `1700000000000` (sequence 0). Nil when malformed or beyond
     /// SQLite's signed 64-bit integers.
     init?(_ text: String) {
-        // In place when contiguous (native and small strings are), not through `utf8`'s index.
-        guard let position = text.utf8.withContiguousStorageIfAvailable({ Self.parse($0) }) ?? Self.parse(Array(text.utf8))
-        else { return nil }
+        guard let position = text.utf8.withBytes(Self.parse) else { return nil }
         self = position
     }
 
@@ -18,7 +16,7 @@ struct StreamPosition: Sendable, Hashable {
         self.sequence = sequence
     }
 
-    private static func parse<Bytes: Collection<UInt8>>(_ text: Bytes) -> StreamPosition? {
+    private static func parse(_ text: UnsafeBufferPointer<UInt8>) -> StreamPosition? {
         var milliseconds: Int64 = 0
         var sequence: Int64 = 0
         var digits = 0

@@ -38,7 +38,7 @@ public struct RedisCommand: Sendable, Hashable {
     func encodeRESP(into buffer: inout [UInt8]) {
         buffer.append(UInt8(ascii: "*"))
         Self.appendDecimal(arguments.count + tail.count, to: &buffer)
-        buffer.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+        RedisArgumentWriter.appendLineEnd(to: &buffer)
         for argument in arguments { RedisArgumentWriter.encode(argument, into: &buffer) }
         buffer.append(contentsOf: tail.encoded)
     }
@@ -102,15 +102,11 @@ public struct RedisArgumentWriter: Sendable, Hashable {
     /// Appends one argument made of three parts back to back, as a key is made of a prefix, a name and
     /// a suffix (no array of the parts, and no string of the key, is built).
     public mutating func append(concatenating head: String.UTF8View, _ middle: String.UTF8View, _ tail: String.UTF8View) {
-        encoded.append(UInt8(ascii: "$"))
-        RedisCommand.appendDecimal(head.count + middle.count + tail.count, to: &encoded)
-        encoded.append(UInt8(ascii: "\r"))
-        encoded.append(UInt8(ascii: "\n"))
+        Self.appendHeader(length: head.count + middle.count + tail.count, to: &encoded)
         encoded.append(contentsOf: head)
         encoded.append(contentsOf: middle)
         encoded.append(contentsOf: tail)
-        encoded.append(UInt8(ascii: "\r"))
-        encoded.append(UInt8(ascii: "\n"))
+        Self.appendLineEnd(to: &encoded)
         count += 1
     }
 
@@ -118,11 +114,9 @@ public struct RedisArgumentWriter: Sendable, Hashable {
     public mutating func append(_ id: StreamID) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 41) { digits in
             let length = id.write(into: digits)
-            encoded.append(UInt8(ascii: "$"))
-            RedisCommand.appendDecimal(length, to: &encoded)
-            encoded.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+            Self.appendHeader(length: length, to: &encoded)
             encoded.append(contentsOf: UnsafeBufferPointer(rebasing: digits[..<length]))
-            encoded.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+            Self.appendLineEnd(to: &encoded)
         }
         count += 1
     }
@@ -134,11 +128,22 @@ public struct RedisArgumentWriter: Sendable, Hashable {
     }
 
     static func encode(_ argument: [UInt8], into buffer: inout [UInt8]) {
-        buffer.append(UInt8(ascii: "$"))
-        RedisCommand.appendDecimal(argument.count, to: &buffer)
-        buffer.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+        appendHeader(length: argument.count, to: &buffer)
         buffer.append(contentsOf: argument)
-        buffer.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+        appendLineEnd(to: &buffer)
+    }
+
+    /// `$<length>\r\n`, what comes before an argument's bytes.
+    private static func appendHeader(length: Int, to buffer: inout [UInt8]) {
+        buffer.append(UInt8(ascii: "$"))
+        RedisCommand.appendDecimal(length, to: &buffer)
+        appendLineEnd(to: &buffer)
+    }
+
+    /// `\r\n`, what ends a header and an argument.
+    static func appendLineEnd(to buffer: inout [UInt8]) {
+        buffer.append(UInt8(ascii: "\r"))
+        buffer.append(UInt8(ascii: "\n"))
     }
 
     /// The arguments as byte arrays.
