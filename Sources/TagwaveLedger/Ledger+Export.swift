@@ -260,7 +260,9 @@ struct LedgerSelectionSQL {
         if let through = selection.throughSeq { add("e.seq <= ?", [.integer(through)]) }
         if let tag = selection.tag {
             let query = LedgerTagSearch.query(tag)
-            add("e.seq IN (\(LedgerTagSearch.eventsWithTag("?")))", [.text(query), .text(query)])
+            add(
+                "e.seq IN (\(LedgerTagSearch.eventsWithTag(query: "?", needle: "?")))",
+                [.text(query), .text(LedgerTagSearch.needle(tag)), .text(query)])
         }
     }
 

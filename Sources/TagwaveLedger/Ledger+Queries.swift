@@ -37,7 +37,7 @@ extension Ledger {
             if filter.until != nil { conditions.append("e.occurred_at_ms < :until") }
             if filter.status != nil { conditions.append("e.status = :status") }
             if filter.tag != nil {
-                conditions.append("e.seq IN (\(LedgerTagSearch.eventsWithTag(":tag")))")
+                conditions.append("e.seq IN (\(LedgerTagSearch.eventsWithTag(query: ":tag", needle: ":needle")))")
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             let select = try database.cachedStatement(
@@ -51,6 +51,7 @@ extension Ledger {
             try select.bind(name: ":until", filter.until?.millisecondsSinceEpoch)
             try select.bind(name: ":status", filter.status?.rawValue)
             try select.bind(name: ":tag", filter.tag.map(LedgerTagSearch.query))
+            try select.bind(name: ":needle", filter.tag.map(LedgerTagSearch.needle))
             try select.bind(name: ":limit", max(0, filter.limit))
             let reader = LedgerReader(path: path)
             var events: [LedgerEvent] = []
@@ -95,6 +96,7 @@ extension Ledger {
             try select.bind(until?.millisecondsSinceEpoch ?? .max, at: 3)
             try select.bind(max(0, limit), at: 4)
             try select.bind(tag, at: 5)
+            try select.bind(LedgerTagSearch.needle(tag), at: 6)
             let reader = LedgerReader(path: path)
             var touches: [LedgerTagTouch] = []
             while try select.step() == .row {

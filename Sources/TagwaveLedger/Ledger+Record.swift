@@ -32,8 +32,9 @@ struct LedgerWriter {
     let database: SQLiteDatabase
     let path: String
     private var insertOutcome: SQLiteStatement?
-    private var insertEventDocument: SQLiteStatement?
     private var insertOutcomeDocument: SQLiteStatement?
+    /// The events this transaction records: one block (migration 0005).
+    private var block = Block()
     /// Where each row's tag JSON and tag document are written before they are bound.
     private var scratch: [UInt8] = []
 
@@ -50,6 +51,7 @@ struct LedgerWriter {
             for index in batch.events.indices {
                 try write(batch.events[index], with: insertEvent, into: &commit)
             }
+            try writeBlock()
         }
         if !batch.deadLetters.isEmpty {
             let insert = try database.cachedStatement(Self.insertDeadLetter)
@@ -85,9 +87,7 @@ struct LedgerWriter {
         if database.changes == 1 {
             eventSeq = database.lastInsertRowID
             commit.newEventIDs.append(record.event.eventID)
-            if !keptTags.isEmpty {
-                try index(keptTags, rowID: eventSeq, with: \.insertEventDocument, LedgerTagSearch.insertEventDocument)
-            }
+            block.add(eventSeq, occurredAt: record.event.occurredAt.millisecondsSinceEpoch, tags: keptTags)
             replaysOnly = false
         } else {
             commit.alreadyRecordedEventIDs.append(record.event.eventID)
@@ -106,6 +106,43 @@ struct LedgerWriter {
                 try self.index(tags, rowID: database.lastInsertRowID, with: \.insertOutcomeDocument, LedgerTagSearch.insertOutcomeDocument)
             }
         }
+    }
+
+    /// The block of the events a transaction records: their seqs, which a new row takes one after
+    /// the other (`max(seq) + 1`: no other writer runs inside the transaction), their times, and
+    /// their live invalidations' tags.
+    private struct Block {
+        var first: Int64?
+        var last: Int64 = 0
+        var firstOccurred = Int64.max
+        var lastOccurred = Int64.min
+        var tags = LedgerTagSearch.BlockTags()
+
+        mutating func add(_ seq: Int64, occurredAt: Int64, tags: [LedgerTagInvalidation]) {
+            if first == nil { first = seq }
+            last = seq
+            firstOccurred = min(firstOccurred, occurredAt)
+            lastOccurred = max(lastOccurred, occurredAt)
+            if !tags.isEmpty { self.tags.formUnion(tags) }
+        }
+    }
+
+    /// Records the block of the events this transaction recorded, and its tag index document.
+    private mutating func writeBlock() throws {
+        guard let first = block.first else { return }
+        let insert = try database.cachedStatement(LedgerTagSearch.insertBlock)
+        try insert.bind(first, at: 1)
+        try insert.bind(block.last, at: 2)
+        try insert.bind(block.firstOccurred, at: 3)
+        try insert.bind(block.lastOccurred, at: 4)
+        try insert.execute()
+        guard !block.tags.isEmpty else { return }
+        let document = try database.cachedStatement(LedgerTagSearch.insertBlockDocument)
+        try document.bind(first, at: 1)
+        scratch.removeAll(keepingCapacity: true)
+        block.tags.appendDocument(to: &scratch)
+        try bindScratch(at: 2, of: document)
+        try document.execute()
     }
 
     /// Whether `outcome` is kept in the event row's `invalidation_*` columns rather than a

@@ -50,19 +50,16 @@ extension Ledger {
                         last = boundary.int64(at: 0)
                     }
                     // The tag index documents first: they are rebuilt from the rows about to go.
-                    var tagRows = 0
-                    for sql in LedgerTagSearch.deleteDocuments {
-                        let delete = try database.cachedStatement(sql)
-                        try delete.bind(last, at: 1)
-                        try delete.bind(before, at: 2)
-                        try delete.execute()
-                        tagRows += database.changes
-                    }
+                    let tagRows = try Self.deleteTagDocuments(through: last, receivedBefore: before, in: database)
+                    let blocks = try Self.blocks(losingEventsThrough: last, receivedBefore: before, in: database)
+                    try Self.deleteBlockDocuments(blocks, in: database)
                     let events = try database.cachedStatement("DELETE FROM events WHERE seq <= ? AND received_at_ms < ?")
                     try events.bind(last, at: 1)
                     try events.bind(before, at: 2)
                     try events.execute()
-                    return (database.changes, tagRows)
+                    let deleted = database.changes
+                    try Self.rewriteBlocks(blocks, in: database)
+                    return (deleted, tagRows)
                 }
             }
             result.events += deleted.events
@@ -88,5 +85,67 @@ extension Ledger {
         result.replayRuns = rest.runs
         result.warmJobs = rest.warm
         return result
+    }
+
+    /// Removes the `outcome_tags` documents of the outcomes of events `seq <= last` received before
+    /// `before`, and counts the invalidations about to go: those and the events' own.
+    private static func deleteTagDocuments(through last: Int64, receivedBefore before: Int64, in database: SQLiteDatabase) throws -> Int {
+        let delete = try database.cachedStatement(LedgerTagSearch.deleteOutcomeDocuments)
+        try delete.bind(last, at: 1)
+        try delete.bind(before, at: 2)
+        try delete.execute()
+        let outcomes = database.changes
+        let count = try database.cachedStatement(
+            "SELECT count(*) FROM events WHERE seq <= ? AND received_at_ms < ? AND invalidation_tags IS NOT NULL")
+        try count.bind(last, at: 1)
+        try count.bind(before, at: 2)
+        defer { try? count.reset() }
+        guard try count.step() == .row else { return outcomes }
+        return outcomes + Int(count.int64(at: 0))
+    }
+
+    /// The blocks (`first_seq`, `last_seq`) holding an event `seq <= last` received before `before`.
+    private static func blocks(
+        losingEventsThrough last: Int64, receivedBefore before: Int64, in database: SQLiteDatabase
+    ) throws -> [(first: Int64, last: Int64)] {
+        let select = try database.cachedStatement(
+            """
+            SELECT first_seq, last_seq FROM event_blocks b WHERE first_seq <= ?1 AND EXISTS (
+                SELECT 1 FROM events e WHERE e.seq BETWEEN b.first_seq AND min(b.last_seq, ?1) AND e.received_at_ms < ?2)
+            """)
+        try select.bind(last, at: 1)
+        try select.bind(before, at: 2)
+        defer { try? select.reset() }
+        var blocks: [(first: Int64, last: Int64)] = []
+        while try select.step() == .row {
+            blocks.append((select.int64(at: 0), select.int64(at: 1)))
+        }
+        return blocks
+    }
+
+    /// Removes the blocks' tag index documents (before their events go: rebuilt from their rows).
+    private static func deleteBlockDocuments(_ blocks: [(first: Int64, last: Int64)], in database: SQLiteDatabase) throws {
+        let delete = try database.cachedStatement(LedgerTagSearch.deleteBlockDocument)
+        for block in blocks {
+            try delete.bind(block.first, at: 1)
+            try delete.bind(block.last, at: 2)
+            try delete.execute()
+        }
+    }
+
+    /// Writes each block again, row and document, for the events of it that remain (none: it goes).
+    private static func rewriteBlocks(_ blocks: [(first: Int64, last: Int64)], in database: SQLiteDatabase) throws {
+        let delete = try database.cachedStatement("DELETE FROM event_blocks WHERE first_seq = ?")
+        let insert = try database.cachedStatement(LedgerTagSearch.insertRemainingBlock)
+        let document = try database.cachedStatement(LedgerTagSearch.insertRemainingBlockDocument)
+        for block in blocks {
+            try delete.bind(block.first, at: 1)
+            try delete.execute()
+            for statement in [insert, document] {
+                try statement.bind(block.first, at: 1)
+                try statement.bind(block.last, at: 2)
+                try statement.execute()
+            }
+        }
     }
 }

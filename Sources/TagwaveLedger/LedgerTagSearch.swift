@@ -1,5 +1,7 @@
-/// The tag index (see `migrations/0004_tag_search.sql`): two FTS5 tables of one document per
-/// invalidation outcome, each tag one token. Runs on the ledger's thread.
+/// The tag index (see `migrations/0004_tag_search.sql` and `0005_event_blocks.sql`): FTS5 tables
+/// whose documents hold tags, each tag one token: `block_tags`, one document per block of events
+/// (their live invalidations' tags), and `outcome_tags`, one per `handler_outcomes` row. Runs on the
+/// ledger's thread.
 enum LedgerTagSearch {
     /// The token of `tag`: the upper-case hex of its UTF-8 bytes, as SQL's `hex()` writes it. The
     /// `ascii` tokenizer keeps it whole, so it matches exactly this tag (up to FTS5's 32,768 bytes
@@ -13,6 +15,46 @@ enum LedgerTagSearch {
     /// An FTS5 query for exactly `tag`.
     static func query(_ tag: String) -> String {
         "\"" + token(tag) + "\""
+    }
+
+    /// What an event's `invalidation_tags` JSON holds when it names `tag`, as `JSONText.appendTags`
+    /// writes it: `{"tag":"teacher:1"`. No other part of that JSON can hold this text (a quote
+    /// inside a string is escaped), so `instr` finds exactly the events that name the tag.
+    static func needle(_ tag: String) -> String {
+        var text = Array(#"{"tag":"#.utf8)
+        JSONText.appendString(tag.utf8, to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The distinct tags of a block's events, compared byte for byte as SQL's `DISTINCT` compares
+    /// them (Swift's `==` on strings would merge canonically equivalent tags, and FTS5's `delete`
+    /// needs the very tokens a document was written with).
+    struct BlockTags {
+        private var tags: Set<Bytes> = []
+
+        var isEmpty: Bool { tags.isEmpty }
+
+        mutating func formUnion(_ tags: [LedgerTagInvalidation]) {
+            for tag in tags { self.tags.insert(Bytes(tag: tag.tag)) }
+        }
+
+        /// Appends the block's document: its tags' tokens, space-separated, in no particular order.
+        func appendDocument(to document: inout [UInt8]) {
+            for (index, tag) in tags.enumerated() {
+                if index > 0 { document.append(UInt8(ascii: " ")) }
+                LedgerTagSearch.appendToken(tag.tag.utf8, to: &document)
+            }
+        }
+
+        private struct Bytes: Hashable {
+            let tag: String
+
+            static func == (left: Bytes, right: Bytes) -> Bool { left.tag.utf8.elementsEqual(right.tag.utf8) }
+
+            func hash(into hasher: inout Hasher) {
+                tag.utf8.withBytes { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+            }
+        }
     }
 
     /// The outcome's tags without repeats (compared byte for byte, as SQL's `DISTINCT` does):
@@ -42,7 +84,7 @@ enum LedgerTagSearch {
         }
     }
 
-    private static func appendToken(_ tag: String.UTF8View, to document: inout [UInt8]) {
+    fileprivate static func appendToken(_ tag: String.UTF8View, to document: inout [UInt8]) {
         let digits: StaticString = "0123456789ABCDEF"
         tag.withBytes { tag in
             digits.withUTF8Buffer { digits in
@@ -62,44 +104,79 @@ enum LedgerTagSearch {
         """
     }
 
-    /// Writes a live outcome's document (rowid: its event's seq).
-    static let insertEventDocument = "INSERT INTO event_tags (rowid, tags) VALUES (?1, ?2)"
+    /// SQL for the document of the events `first ... last` (SQL expressions), as ``BlockTags`` wrote
+    /// it; `NULL` when none of them invalidated a tag.
+    static func blockDocumentSQL(first: String, last: String) -> String {
+        """
+        (SELECT group_concat(hex(t.tag), ' ') FROM (
+            SELECT DISTINCT j.value ->> '$.tag' AS tag FROM events e, json_each(e.invalidation_tags) j
+            WHERE e.seq BETWEEN \(first) AND \(last) AND e.invalidation_tags IS NOT NULL) t)
+        """
+    }
+
+    /// Records a block: `?1` its first seq, `?2` its last, `?3` and `?4` the earliest and latest time
+    /// its events occurred.
+    static let insertBlock = """
+        INSERT INTO event_blocks (first_seq, last_seq, first_occurred_at_ms, last_occurred_at_ms) VALUES (?1, ?2, ?3, ?4)
+        """
+    /// Writes a block's document (rowid: its first seq).
+    static let insertBlockDocument = "INSERT INTO block_tags (rowid, tags) VALUES (?1, ?2)"
     /// Writes a `handler_outcomes` row's document (rowid: its id).
     static let insertOutcomeDocument = "INSERT INTO outcome_tags (rowid, tags) VALUES (?1, ?2)"
 
-    /// Removes the documents of events `seq <= ?1` received before `?2`, and of their outcomes
-    /// (before the events are deleted: the documents are rebuilt from their rows).
-    static let deleteDocuments = [
-        """
-        INSERT INTO event_tags (event_tags, rowid, tags)
-        SELECT 'delete', e.seq, \(documentSQL(of: "e.invalidation_tags")) FROM events e
-        WHERE e.seq <= ?1 AND e.received_at_ms < ?2 AND e.invalidation_tags IS NOT NULL
-        """,
-        """
+    /// Removes the documents of the outcomes of events `seq <= ?1` received before `?2` (before the
+    /// events are deleted: the documents are rebuilt from their rows).
+    static let deleteOutcomeDocuments = """
         INSERT INTO outcome_tags (outcome_tags, rowid, tags)
         SELECT 'delete', o.id, \(documentSQL(of: "o.tags")) FROM events e JOIN handler_outcomes o ON o.event_seq = e.seq
         WHERE e.seq <= ?1 AND e.received_at_ms < ?2 AND o.tags IS NOT NULL
-        """,
-    ]
-
-    /// SQL for the seqs of events with an outcome that invalidated the tag of the FTS5 query in
-    /// `parameter` (a ``query(_:)``), for `e.seq IN (…)`. `parameter` appears twice: name it, or bind it twice.
-    static func eventsWithTag(_ parameter: String) -> String {
         """
-        SELECT rowid FROM event_tags WHERE event_tags MATCH \(parameter)
+
+    /// Removes the document of the block `?1 ... ?2`, rebuilt from its events' rows.
+    static let deleteBlockDocument = """
+        INSERT INTO block_tags (block_tags, rowid, tags)
+        SELECT 'delete', ?1, tags FROM (SELECT \(blockDocumentSQL(first: "?1", last: "?2")) AS tags) WHERE tags IS NOT NULL
+        """
+
+    /// Records what remains of the block `?1 ... ?2` after some of its events were deleted (the
+    /// block's row itself deleted first): its row, then (``insertRemainingBlockDocument``) its document.
+    static let insertRemainingBlock = """
+        INSERT INTO event_blocks (first_seq, last_seq, first_occurred_at_ms, last_occurred_at_ms)
+        SELECT min(seq), max(seq), min(occurred_at_ms), max(occurred_at_ms) FROM events WHERE seq BETWEEN ?1 AND ?2
+        HAVING count(*) > 0
+        """
+    static let insertRemainingBlockDocument = """
+        INSERT INTO block_tags (rowid, tags)
+        SELECT first_seq, tags FROM (
+            SELECT b.first_seq, \(blockDocumentSQL(first: "b.first_seq", last: "b.last_seq")) AS tags
+            FROM event_blocks b WHERE b.first_seq BETWEEN ?1 AND ?2)
+        WHERE tags IS NOT NULL
+        """
+
+    /// SQL for the seqs of events with an outcome that invalidated a tag, for `e.seq IN (…)`:
+    /// `query` is the parameter of its FTS5 query (a ``query(_:)``), `needle` that of its
+    /// ``needle(_:)``; they appear in the order query, needle, query (name them, or bind three values).
+    static func eventsWithTag(query: String, needle: String) -> String {
+        """
+        SELECT e.seq FROM block_tags JOIN event_blocks b ON b.first_seq = block_tags.rowid
+            JOIN events e ON e.seq BETWEEN b.first_seq AND b.last_seq
+            WHERE block_tags MATCH \(query) AND instr(e.invalidation_tags, \(needle)) > 0
         UNION ALL
-        SELECT o.event_seq FROM outcome_tags JOIN handler_outcomes o ON o.id = outcome_tags.rowid WHERE outcome_tags MATCH \(parameter)
+        SELECT o.event_seq FROM outcome_tags JOIN handler_outcomes o ON o.id = outcome_tags.rowid WHERE outcome_tags MATCH \(query)
         """
     }
 
     /// Rows `(invalidated_at_ms, seq, outcome_id, tags JSON, handler, worker, replay_run_id)` of every
-    /// invalidation matching the FTS5 query `?1` with `?2 <= invalidated_at_ms < ?3`. `outcome_id` is
-    /// `-seq` for the outcome kept on the event row.
+    /// invalidation matching the FTS5 query `?1` (and, for the outcomes kept on event rows, the
+    /// ``needle(_:)`` `?6`) with `?2 <= invalidated_at_ms < ?3`. `outcome_id` is `-seq` for the
+    /// outcome kept on the event row.
     static let invalidationsOfTag = """
         SELECT * FROM (
             SELECT e.processed_at_ms AS invalidated_at_ms, e.seq AS seq, -e.seq AS outcome_id, e.invalidation_tags AS tags,
                 e.invalidation_handler AS handler, e.worker AS worker, NULL AS replay_run_id
-            FROM event_tags JOIN events e ON e.seq = event_tags.rowid WHERE event_tags MATCH ?1
+            FROM block_tags JOIN event_blocks b ON b.first_seq = block_tags.rowid
+            JOIN events e ON e.seq BETWEEN b.first_seq AND b.last_seq
+            WHERE block_tags MATCH ?1 AND instr(e.invalidation_tags, ?6) > 0
             UNION ALL
             SELECT o.finished_at_ms, o.event_seq, o.id, o.tags, o.handler, o.worker, o.replay_run_id
             FROM outcome_tags JOIN handler_outcomes o ON o.id = outcome_tags.rowid WHERE outcome_tags MATCH ?1

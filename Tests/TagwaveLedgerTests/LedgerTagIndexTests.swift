@@ -113,10 +113,65 @@ struct LedgerTagIndexTests {
             // What retention deleted is gone from the index itself, not merely hidden by the join.
             for tag in ["user:9", "school:7"] {
                 #expect(try rowCount(ledger.path, "SELECT count(*) FROM outcome_tags WHERE outcome_tags MATCH '\(LedgerTagSearch.query(tag))'") == 0)
-                #expect(try rowCount(ledger.path, "SELECT count(*) FROM event_tags WHERE event_tags MATCH '\(LedgerTagSearch.query(tag))'") == 0)
+                #expect(try rowCount(ledger.path, "SELECT count(*) FROM block_tags WHERE block_tags MATCH '\(LedgerTagSearch.query(tag))'") == 0)
             }
-            try execute(ledger.path, "INSERT INTO event_tags (event_tags) VALUES ('integrity-check')")
+            try execute(ledger.path, "INSERT INTO block_tags (block_tags) VALUES ('integrity-check')")
             try execute(ledger.path, "INSERT INTO outcome_tags (outcome_tags) VALUES ('integrity-check')")
+        }
+    }
+
+    @Test func aBatchIsOneBlockAndATagFindsOnlyTheEventsOfItThatNamedIt() async throws {
+        try await withLedger { ledger, _ in
+            let batch = (0..<5).map { index in
+                sampleRecord(
+                    id: "e\(index)", streamID: "1700000000000-\(index)", at: Self.minute(Int64(index)),
+                    tags: index == 4 ? [] : ["teacher:\(index % 2)", "school:7"])
+            }
+            _ = try await ledger.record(LedgerBatch(events: batch))
+            _ = try await ledger.record(LedgerBatch(events: [sampleRecord(id: "e5", streamID: "1700000000000-5", at: Self.minute(5), tags: ["teacher:1"])]))
+            #expect(try rows(ledger.path, "SELECT first_seq || '-' || last_seq FROM event_blocks ORDER BY first_seq", column: 0) == ["1-5", "6-6"])
+            #expect(try rows(ledger.path, "SELECT first_occurred_at_ms || '-' || last_occurred_at_ms FROM event_blocks WHERE first_seq = 1", column: 0)
+                == ["\(Self.minute(0).millisecondsSinceEpoch)-\(Self.minute(4).millisecondsSinceEpoch)"])
+            // One document per block, each tag once in it.
+            #expect(try rowCount(ledger.path, "SELECT count(*) FROM block_tags WHERE block_tags MATCH '\(LedgerTagSearch.query("school:7"))'") == 1)
+            #expect(try await ledger.eventsTouching(tag: "teacher:1").map(\.event.eventID) == ["e5", "e3", "e1"])
+            #expect(try await ledger.eventsTouching(tag: "school:7").map(\.event.eventID) == ["e3", "e2", "e1", "e0"])
+            #expect(try await ledger.events(filter: .init(tag: "teacher:0")).map(\.eventID) == ["e2", "e0"])
+            #expect(try await ledger.events(matching: .init(tag: "teacher:1"), order: .recording).map(\.event.eventID) == ["e1", "e3", "e5"])
+        }
+    }
+
+    @Test func retentionThatTakesPartOfABlockKeepsTheRestFindable() async throws {
+        try await withLedger { ledger, _ in
+            // One block whose events were received at different times (two workers' clocks, or a
+            // batch straddling the cutoff): retention takes the old ones and leaves the others.
+            var batch = (0..<4).map { index in
+                sampleRecord(id: "e\(index)", streamID: "1700000000000-\(index)", at: Self.minute(0), tags: ["teacher:\(index)", "school:7"])
+            }
+            batch[1].event.receivedAt = Self.minute(60)
+            batch[3].event.receivedAt = Self.minute(60)
+            _ = try await ledger.record(LedgerBatch(events: batch))
+
+            let result = try await ledger.applyRetention(olderThan: Self.minute(30))
+            #expect(result.events == 2)
+            #expect(result.tagRows == 2)
+            #expect(try rows(ledger.path, "SELECT first_seq || '-' || last_seq FROM event_blocks", column: 0) == ["2-4"])
+            #expect(try await ledger.eventsTouching(tag: "school:7").map(\.event.eventID) == ["e3", "e1"])
+            #expect(try await ledger.eventsTouching(tag: "teacher:1").map(\.event.eventID) == ["e1"])
+            #expect(try await ledger.eventsTouching(tag: "teacher:0").isEmpty)
+            #expect(try rowCount(ledger.path, "SELECT count(*) FROM block_tags WHERE block_tags MATCH '\(LedgerTagSearch.query("teacher:2"))'") == 0)
+            try execute(ledger.path, "INSERT INTO block_tags (block_tags) VALUES ('integrity-check')")
+
+            // The next batch is a block of its own, after what remains.
+            _ = try await ledger.record(LedgerBatch(events: [sampleRecord(id: "e4", streamID: "1700000000000-4", tags: ["school:7"])]))
+            #expect(try rows(ledger.path, "SELECT first_seq || '-' || last_seq FROM event_blocks ORDER BY first_seq", column: 0) == ["2-4", "5-5"])
+            #expect(try await ledger.eventsTouching(tag: "school:7").map(\.event.eventID) == ["e4", "e3", "e1"])
+
+            // Everything old: no block, no document remains.
+            _ = try await ledger.applyRetention(olderThan: Self.minute(100_000_000))
+            #expect(try rowCount(ledger.path, "SELECT count(*) FROM event_blocks") == 0)
+            #expect(try rowCount(ledger.path, "SELECT count(*) FROM block_tags WHERE block_tags MATCH '\(LedgerTagSearch.query("school:7"))'") == 0)
+            try execute(ledger.path, "INSERT INTO block_tags (block_tags) VALUES ('integrity-check')")
         }
     }
 
@@ -148,6 +203,7 @@ struct LedgerTagIndexTests {
             #expect(touches.map(\.handler) == ["rules", "notify"])
             #expect(touches.map(\.entriesRemoved) == [3, nil])
             #expect(try await ledger.eventsTouching(tag: "school:7").map(\.event.eventID) == ["e1"])
+            #expect(try rows(path, "SELECT first_seq || '-' || last_seq FROM event_blocks", column: 0) == ["1-1"])
             await ledger.close()
             #expect(try rowCount(path, "SELECT count(*) FROM sqlite_master WHERE name IN ('tag_log', 'tag_runs', 'tag_index')") == 0)
         }
@@ -157,8 +213,10 @@ struct LedgerTagIndexTests {
         try await withLedger { ledger, _ in
             let plan = try queryPlan(
                 ledger.path, "SELECT * FROM (\(LedgerTagSearch.invalidationsOfTag)) t JOIN events e ON e.seq = t.seq")
-            #expect(plan.contains("SCAN event_tags VIRTUAL TABLE INDEX"), "\(plan)")
+            #expect(plan.contains("SCAN block_tags VIRTUAL TABLE INDEX"), "\(plan)")
             #expect(plan.contains("SCAN outcome_tags VIRTUAL TABLE INDEX"), "\(plan)")
+            // A block found, its events are one range of rowids.
+            #expect(plan.contains("SEARCH e USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"), "\(plan)")
             // Rows are read by rowid; no table is scanned.
             let scans = plan.split(separator: "\n").filter { $0.hasPrefix("SCAN ") && !$0.contains("VIRTUAL TABLE") && !$0.contains("subquery") }
             #expect(scans.isEmpty, "\(plan)")

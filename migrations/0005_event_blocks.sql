@@ -1,0 +1,47 @@
+-- Tagwave ledger, schema version 5: the tag index keeps one document per block of events.
+--
+-- Schema 4 wrote an FTS5 document per event: one more statement per event and a term per tag and
+-- event, a third of what SQLite spends per event on a worker's hot path (Benchmarks/SQLiteFloor).
+-- Events come in blocks anyway: a worker records a batch of them in one transaction.
+--
+-- * event_blocks: one row per block, the events one ledger transaction recorded. Its events are
+--   the seqs first_seq..last_seq (a block's range holds no other event; both ends are events of
+--   it); it notes the earliest and latest occurred_at_ms among them. Blocks never overlap.
+-- * block_tags: one FTS5 document per block whose events invalidated tags (rowid =
+--   event_blocks.first_seq): the distinct tags of its events' live invalidations
+--   (events.invalidation_tags), each one token as in schema 4 (the upper-case hex of its UTF-8
+--   bytes; `MATCH '"' || hex('teacher:1') || '"'`).
+-- * A tag query finds the blocks in the index, then the events of those blocks whose
+--   invalidation_tags name the tag. It reads at most one block's events per block that names the
+--   tag, and skips an event without the tag by a substring test of its JSON: the writer writes
+--   each tag as `{"tag":<the tag as a JSON string>`, a text no other part of that JSON can hold.
+-- * outcome_tags (one document per handler_outcomes row with tags) is unchanged.
+-- * Retention deletes a block's document before its events, and writes the block and its document
+--   again for the events that remain (FTS5's 'delete' needs the tokens a document was written
+--   with, and they are rebuilt from the events' JSON).
+--
+-- The events already recorded go into blocks of up to 1,000 consecutive seqs.
+CREATE TABLE event_blocks (
+    first_seq            INTEGER PRIMARY KEY,   -- the block's first event (events.seq)
+    last_seq             INTEGER NOT NULL,      -- and its last
+    first_occurred_at_ms INTEGER NOT NULL,      -- the earliest occurred_at_ms of its events
+    last_occurred_at_ms  INTEGER NOT NULL,      -- and the latest
+    CHECK (last_seq >= first_seq)
+) STRICT;
+
+INSERT INTO event_blocks (first_seq, last_seq, first_occurred_at_ms, last_occurred_at_ms)
+    SELECT min(seq), max(seq), min(occurred_at_ms), max(occurred_at_ms) FROM events GROUP BY (seq - 1) / 1000;
+
+CREATE VIRTUAL TABLE block_tags USING fts5(tags, content='', columnsize=0, detail=none, tokenize='ascii');
+
+INSERT INTO block_tags (rowid, tags)
+    SELECT first_seq, tags FROM (
+        SELECT b.first_seq,
+            (SELECT group_concat(hex(t.tag), ' ') FROM (
+                SELECT DISTINCT j.value ->> '$.tag' AS tag
+                FROM events e, json_each(e.invalidation_tags) j
+                WHERE e.seq BETWEEN b.first_seq AND b.last_seq AND e.invalidation_tags IS NOT NULL) t) AS tags
+        FROM event_blocks b)
+    WHERE tags IS NOT NULL ORDER BY first_seq;
+
+DROP TABLE event_tags;
