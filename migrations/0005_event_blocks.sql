@@ -45,3 +45,12 @@ INSERT INTO block_tags (rowid, tags)
     WHERE tags IS NOT NULL ORDER BY first_seq;
 
 DROP TABLE event_tags;
+
+-- When events occurred is indexed per block too. events_by_time_type (occurred_at_ms, type), one more
+-- B-tree a worker updated per event, goes: a time range selects the blocks whose span meets it and
+-- reads their events by seq, and "the newest events" reads blocks newest first by their latest time
+-- (event_blocks_by_last_occurrence) until no block left can hold a newer event than those found.
+-- A block's span is as wide as its events' times: an event spooled for an hour and recorded with a
+-- live batch makes that block's span an hour long, and a query for that hour reads the block too.
+DROP INDEX events_by_time_type;
+CREATE INDEX event_blocks_by_last_occurrence ON event_blocks (last_occurred_at_ms);

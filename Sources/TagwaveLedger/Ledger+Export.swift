@@ -126,26 +126,13 @@ extension Ledger {
     ) async throws -> [LedgerSequencedEvent] {
         try await withDatabase { [path] database in
             let condition = try LedgerSelectionSQL(selection, path: path)
-            let ordering =
-                switch order {
-                // events_by_time_type gives this order without a sort (ties in one millisecond go by type, then seq).
-                case .newestFirst: "ORDER BY e.occurred_at_ms DESC, e.type DESC, e.seq DESC"
-                case .recording: "ORDER BY e.seq"
-                }
             return try database.transaction(.deferred) {
-                let select = try database.cachedStatement(
-                    "SELECT e.seq, \(LedgerReader.eventColumns) FROM events e \(condition.whereClause) \(ordering) LIMIT ?"
-                )
-                try condition.bind(to: select)
-                try select.bind(max(0, limit), at: condition.nextIndex)
                 let reader = LedgerReader(path: path)
-                var events: [LedgerSequencedEvent] = []
-                while try select.step() == .row {
-                    events.append(
-                        LedgerSequencedEvent(
-                            seq: select.int64(at: 0), event: try reader.event(from: select, startingAt: 1)))
-                }
-                try select.reset()
+                var events =
+                    switch order {
+                    case .newestFirst: try condition.newestFirst(limit: limit, in: database, reader: reader)
+                    case .recording: try condition.inRecordingOrder(limit: limit, in: database, reader: reader)
+                    }
                 if withOutcomes {
                     for index in events.indices {
                         events[index].outcomes = try reader.outcomes(ofEvent: events[index].seq, in: database)
@@ -162,7 +149,7 @@ extension Ledger {
     public func countEvents(matching selection: LedgerEventSelection) async throws -> Int {
         try await withDatabase { [path] database in
             let condition = try LedgerSelectionSQL(selection, path: path)
-            let select = try database.cachedStatement("SELECT count(*) FROM events e \(condition.whereClause)")
+            let select = try database.cachedStatement("SELECT count(*) \(condition.fromWhere)")
             try condition.bind(to: select)
             guard try select.step() == .row else { return 0 }
             return select.int(at: 0)
@@ -216,86 +203,5 @@ extension Ledger {
                 )
             }
         }
-    }
-}
-
-/// A ``LedgerEventSelection`` as an SQL condition on `events e`, with its parameters in order.
-struct LedgerSelectionSQL {
-    enum Value {
-        case text(String)
-        case integer(Int64)
-    }
-
-    private(set) var conditions: [String] = []
-    private(set) var values: [Value] = []
-
-    init(_ selection: LedgerEventSelection, path: String) throws {
-        if !selection.types.isEmpty {
-            add(
-                "e.type IN (\(Array(repeating: "?", count: selection.types.count).joined(separator: ", ")))",
-                selection.types.map(Value.text))
-        }
-        if let source = selection.source { add("e.source = ?", [.text(source)]) }
-        if let since = selection.since { add("e.occurred_at_ms >= ?", [.integer(since.millisecondsSinceEpoch)]) }
-        if let until = selection.until { add("e.occurred_at_ms < ?", [.integer(until.millisecondsSinceEpoch)]) }
-        if !selection.statuses.isEmpty {
-            // `a = ? OR b = ?` rather than IN: see the conventions in migrations/0001_initial.sql.
-            add(
-                "(" + selection.statuses.map { _ in "e.status = ?" }.joined(separator: " OR ") + ")",
-                selection.statuses.map { .text($0.rawValue) })
-        }
-        if let eventID = selection.eventID { add("e.event_id = ?", [.text(eventID)]) }
-        if let from = selection.fromStreamID {
-            let position = try Self.position(from, path: path)
-            add(
-                "(e.stream_ms, e.stream_seq) >= (?, ?)", [.integer(position.milliseconds), .integer(position.sequence)])
-        }
-        if let to = selection.toStreamID {
-            let position = try Self.position(to, path: path)
-            // `1700000000000` alone means every entry of that millisecond.
-            let sequence = to.contains("-") ? position.sequence : Int64.max
-            add("(e.stream_ms, e.stream_seq) <= (?, ?)", [.integer(position.milliseconds), .integer(sequence)])
-        }
-        if let after = selection.afterSeq { add("e.seq > ?", [.integer(after)]) }
-        if let through = selection.throughSeq { add("e.seq <= ?", [.integer(through)]) }
-        if let tag = selection.tag {
-            let query = LedgerTagSearch.query(tag)
-            add(
-                "e.seq IN (\(LedgerTagSearch.eventsWithTag(query: "?", needle: "?")))",
-                [.text(query), .text(LedgerTagSearch.needle(tag)), .text(query)])
-        }
-    }
-
-    private mutating func add(_ condition: String, _ parameters: [Value]) {
-        conditions.append(condition)
-        values += parameters
-    }
-
-    var whereClause: String {
-        conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-    }
-
-    /// The index of the first parameter after the condition's.
-    var nextIndex: Int32 { Int32(values.count + 1) }
-
-    func bind(to statement: SQLiteStatement) throws {
-        for (offset, value) in values.enumerated() {
-            switch value {
-            case .text(let text): try statement.bind(text, at: Int32(offset + 1))
-            case .integer(let number): try statement.bind(number, at: Int32(offset + 1))
-            }
-        }
-    }
-
-    private static func position(_ streamID: String, path: String) throws -> StreamPosition {
-        guard let position = StreamPosition(streamID) else {
-            throw LedgerError(
-                .invalidInput,
-                "\"\(streamID)\" is not a stream entry id: write <milliseconds>-<sequence>, e.g. 1700000000000-0, "
-                    + "or <milliseconds> alone",
-                path: path
-            )
-        }
-        return position
     }
 }

@@ -30,36 +30,10 @@ extension Ledger {
     ///
     /// - Throws: ``LedgerError``.
     public func events(filter: LedgerEventFilter) async throws -> [LedgerEvent] {
-        try await withDatabase { [path] database in
-            var conditions: [String] = []
-            if filter.type != nil { conditions.append("e.type = :type") }
-            if filter.since != nil { conditions.append("e.occurred_at_ms >= :since") }
-            if filter.until != nil { conditions.append("e.occurred_at_ms < :until") }
-            if filter.status != nil { conditions.append("e.status = :status") }
-            if filter.tag != nil {
-                conditions.append("e.seq IN (\(LedgerTagSearch.eventsWithTag(query: ":tag", needle: ":needle")))")
-            }
-            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            let select = try database.cachedStatement(
-                """
-                SELECT \(LedgerReader.eventColumns) FROM events e \(whereClause)
-                ORDER BY e.occurred_at_ms DESC, e.type DESC, e.seq DESC LIMIT :limit  -- events_by_time_type's order
-                """
-            )
-            try select.bind(name: ":type", filter.type)
-            try select.bind(name: ":since", filter.since?.millisecondsSinceEpoch)
-            try select.bind(name: ":until", filter.until?.millisecondsSinceEpoch)
-            try select.bind(name: ":status", filter.status?.rawValue)
-            try select.bind(name: ":tag", filter.tag.map(LedgerTagSearch.query))
-            try select.bind(name: ":needle", filter.tag.map(LedgerTagSearch.needle))
-            try select.bind(name: ":limit", max(0, filter.limit))
-            let reader = LedgerReader(path: path)
-            var events: [LedgerEvent] = []
-            while try select.step() == .row {
-                events.append(try reader.event(from: select, startingAt: 0))
-            }
-            return events
-        }
+        let selection = LedgerEventSelection(
+            types: filter.type.map { [$0] } ?? [], since: filter.since, until: filter.until,
+            statuses: filter.status.map { [$0] } ?? [], tag: filter.tag)
+        return try await events(matching: selection, order: .newestFirst, limit: filter.limit).map(\.event)
     }
 
     /// Every time an event invalidated `tag` in `since ..< until`, newest first: "which events
