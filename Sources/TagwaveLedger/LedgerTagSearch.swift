@@ -29,32 +29,70 @@ enum LedgerTagSearch {
     /// The distinct tags of a block's events, compared byte for byte as SQL's `DISTINCT` compares
     /// them (Swift's `==` on strings would merge canonically equivalent tags, and FTS5's `delete`
     /// needs the very tokens a document was written with).
+    ///
+    /// A table of its own rather than a `Set`: it runs for every tag of every event on the worker's
+    /// hot path, and `Hasher` (SipHash) cost more than the rest of the insertion.
     struct BlockTags {
-        private var tags: Set<Bytes> = []
+        /// The distinct tags, in the order first seen.
+        private var tags: [String] = []
+        private var hashes: [UInt64] = []
+        /// Open addressing, linear probing: an index into `tags`, or -1. Never more than half full.
+        private var slots: [Int32] = Array(repeating: -1, count: 64)
 
         var isEmpty: Bool { tags.isEmpty }
 
         mutating func formUnion(_ tags: [LedgerTagInvalidation]) {
-            for tag in tags { self.tags.insert(Bytes(tag: tag.tag)) }
+            for tag in tags { insert(tag.tag) }
         }
 
-        /// Appends the block's document: its tags' tokens, space-separated, in no particular order.
+        private mutating func insert(_ tag: String) {
+            let hash = tag.utf8.withBytes(Self.hash)
+            let mask = slots.count - 1
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while slots[slot] >= 0 {
+                let index = Int(slots[slot])
+                if hashes[index] == hash && LedgerTagSearch.sameBytes(tags[index], tag) { return }
+                slot = (slot + 1) & mask
+            }
+            slots[slot] = Int32(tags.count)
+            tags.append(tag)
+            hashes.append(hash)
+            if tags.count * 2 > slots.count { grow() }
+        }
+
+        private mutating func grow() {
+            slots = Array(repeating: -1, count: slots.count * 2)
+            let mask = slots.count - 1
+            for (index, hash) in hashes.enumerated() {
+                var slot = Int(truncatingIfNeeded: hash) & mask
+                while slots[slot] >= 0 { slot = (slot + 1) & mask }
+                slots[slot] = Int32(index)
+            }
+        }
+
+        /// FNV-1a over the bytes, then a finalizer that spreads them into the low bits used as slots.
+        private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+            hash ^= hash >> 33
+            hash = hash &* 0xFF51_AFD7_ED55_8CCD
+            return hash ^ (hash >> 33)
+        }
+
+        /// Appends the block's document: its tags' tokens, space-separated.
         func appendDocument(to document: inout [UInt8]) {
             for (index, tag) in tags.enumerated() {
                 if index > 0 { document.append(UInt8(ascii: " ")) }
-                LedgerTagSearch.appendToken(tag.tag.utf8, to: &document)
+                LedgerTagSearch.appendToken(tag.utf8, to: &document)
             }
         }
+    }
 
-        private struct Bytes: Hashable {
-            let tag: String
-
-            static func == (left: Bytes, right: Bytes) -> Bool { left.tag.utf8.elementsEqual(right.tag.utf8) }
-
-            func hash(into hasher: inout Hasher) {
-                tag.utf8.withBytes { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-            }
-        }
+    /// Whether two strings have the same UTF-8 bytes (Swift's `==` also calls canonically
+    /// equivalent strings equal), compared in place.
+    static func sameBytes(_ one: String, _ other: String) -> Bool {
+        one.utf8.count == other.utf8.count
+            && one.utf8.withBytes { one in other.utf8.withBytes { one.elementsEqual($0) } }
     }
 
     /// The outcome's tags without repeats (compared byte for byte, as SQL's `DISTINCT` does):
@@ -63,11 +101,11 @@ enum LedgerTagSearch {
     static func distinct(_ tags: [LedgerTagInvalidation]) -> [LedgerTagInvalidation] {
         if tags.count <= 16 {
             let repeats = tags.indices.dropFirst().contains { later in
-                tags[..<later].contains { $0.tag.utf8.elementsEqual(tags[later].tag.utf8) }
+                tags[..<later].contains { sameBytes($0.tag, tags[later].tag) }
             }
             guard repeats else { return tags }
             var kept: [LedgerTagInvalidation] = []
-            for tag in tags where !kept.contains(where: { $0.tag.utf8.elementsEqual(tag.tag.utf8) }) { kept.append(tag) }
+            for tag in tags where !kept.contains(where: { sameBytes($0.tag, tag.tag) }) { kept.append(tag) }
             return kept
         }
         // Tokens are ASCII, so comparing them compares the tags' bytes.
