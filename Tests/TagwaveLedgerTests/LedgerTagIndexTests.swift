@@ -141,6 +141,28 @@ struct LedgerTagIndexTests {
         }
     }
 
+    @Test func aBlockOfManyTagsNamesEachOnceAndRetentionTakesThemAll() async throws {
+        try await withLedger { ledger, _ in
+            // 300 events, 500 distinct tags, each named by several events (teacher:i by 3, shared by all).
+            let events = (0..<300).map { index in
+                sampleRecord(
+                    id: "e\(index)", streamID: "1700000000000-\(index)", at: Self.minute(0),
+                    tags: ["teacher:\(index % 100)", "session:\(index)", "shared", "cafe\u{301}", "caf\u{E9}"])
+            }
+            _ = try await ledger.record(LedgerBatch(events: events))
+            #expect(try rowCount(ledger.path, "SELECT count(*) FROM block_tags WHERE block_tags MATCH '\(LedgerTagSearch.query("shared"))'") == 1)
+            #expect(try await ledger.eventsTouching(tag: "teacher:7").map(\.event.eventID).sorted() == ["e107", "e207", "e7"])
+            #expect(try await ledger.eventsTouching(tag: "session:299").map(\.event.eventID) == ["e299"])
+            #expect(try await ledger.eventsTouching(tag: "caf\u{E9}").count == 300)
+            try execute(ledger.path, "INSERT INTO block_tags (block_tags) VALUES ('integrity-check')")
+            _ = try await ledger.applyRetention(olderThan: Self.minute(100_000_000))
+            for tag in ["shared", "teacher:7", "session:299", "cafe\u{301}"] {
+                #expect(try rowCount(ledger.path, "SELECT count(*) FROM block_tags WHERE block_tags MATCH '\(LedgerTagSearch.query(tag))'") == 0)
+            }
+            try execute(ledger.path, "INSERT INTO block_tags (block_tags) VALUES ('integrity-check')")
+        }
+    }
+
     @Test func retentionThatTakesPartOfABlockKeepsTheRestFindable() async throws {
         try await withLedger { ledger, _ in
             // One block whose events were received at different times (two workers' clocks, or a
