@@ -1,10 +1,15 @@
 // What SQLite itself costs per event for the ledger's events table: the worker's row inserted with
 // prepared statements from C, 1,000 rows per transaction, WAL, synchronous=NORMAL, memory statistics
-// off, the system library. Run by scripts/bench-sqlite-floor, which passes the schema as the
-// migrations leave it.
+// off, the system library. Run by scripts/bench-sqlite-floor, which passes the events table and its
+// indexes as the migrations leave them.
 //
-//   floor SCHEMA.sql DATABASE VARIANT      VARIANT: full | no-tag-index | batch-tag-document |
-//                                                   no-unique-id | no-time-index | bare-table
+//   floor SCHEMA.sql DATABASE VARIANT      VARIANT: ledger | schema-4 | no-tag-index | no-unique-id | bare-table
+//
+// ledger:       as the ledger writes a batch (migration 0005): the rows, one event_blocks row and one
+//               block_tags document of the batch's distinct tags.
+// schema-4:     as schema 4 wrote it: a tag document per event, and the (occurred_at_ms, type) index.
+// no-tag-index: the ledger without the block's tag document; no-unique-id: without UNIQUE on event_id.
+// bare-table:   the rows alone: no index, no block, no document.
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,10 +51,16 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *variant = argv[3];
-    int per_event_document = !strcmp(variant, "full") || !strcmp(variant, "no-unique-id") || !strcmp(variant, "no-time-index");
-    int batch_document = !strcmp(variant, "batch-tag-document");
-    int unique_id = strcmp(variant, "no-unique-id") && strcmp(variant, "bare-table");
-    int time_index = strcmp(variant, "no-time-index") && strcmp(variant, "bare-table");
+    int schema_4 = !strcmp(variant, "schema-4");
+    int bare = !strcmp(variant, "bare-table");
+    if (!schema_4 && !bare && strcmp(variant, "ledger") && strcmp(variant, "no-tag-index") && strcmp(variant, "no-unique-id")) {
+        fprintf(stderr, "floor: unknown variant %s\n", variant);
+        return 2;
+    }
+    int per_event_document = schema_4;
+    int block_document = !schema_4 && !bare && strcmp(variant, "no-tag-index");
+    int blocks = !schema_4 && !bare;
+    int unique_id = strcmp(variant, "no-unique-id") && !bare;
 
     static char schema[1 << 16];
     FILE *file = fopen(argv[1], "r");
@@ -57,7 +68,6 @@ int main(int argc, char **argv) {
     schema[fread(schema, 1, sizeof schema - 1, file)] = 0;
     fclose(file);
     if (!unique_id) blank(schema, "UNIQUE", 6);
-    if (!time_index) blank(schema, "CREATE INDEX events_by_time_type", 0);
 
     // As the ledger does (SQLiteDatabase.processConfiguration): no memory statistics, whose global
     // mutex is taken around every allocation (and Debian's SQLite allocates often: OMIT_LOOKASIDE).
@@ -70,7 +80,12 @@ int main(int argc, char **argv) {
     run(db, "PRAGMA journal_mode=WAL");
     run(db, "PRAGMA synchronous=NORMAL");
     run(db, schema);
+    if (bare) blank(schema, "CREATE INDEX events_by_status", 0);
     run(db, "CREATE VIRTUAL TABLE event_tags USING fts5(tags, content='', columnsize=0, detail=none, tokenize='ascii')");
+    run(db, "CREATE TABLE event_blocks (first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, "
+        "first_occurred_at_ms INTEGER NOT NULL, last_occurred_at_ms INTEGER NOT NULL, CHECK (last_seq >= first_seq)) STRICT");
+    run(db, "CREATE INDEX event_blocks_by_last_occurrence ON event_blocks (last_occurred_at_ms)");
+    if (schema_4) run(db, "CREATE INDEX events_by_time_type ON events (occurred_at_ms, type)");
 
     char insert_sql[2048];
     snprintf(insert_sql, sizeof insert_sql,
@@ -79,9 +94,10 @@ int main(int argc, char **argv) {
         "entries_removed, error, invalidation_handler, invalidation_started_at_ms, invalidation_duration_us, "
         "invalidation_tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
         "?19, ?20, ?21, ?22, ?23)%s", unique_id ? " ON CONFLICT (event_id) DO NOTHING" : "");
-    sqlite3_stmt *insert, *document, *begin, *commit;
+    sqlite3_stmt *insert, *document, *block, *begin, *commit;
     sqlite3_prepare_v2(db, insert_sql, -1, &insert, NULL);
     sqlite3_prepare_v2(db, "INSERT INTO event_tags (rowid, tags) VALUES (?1, ?2)", -1, &document, NULL);
+    sqlite3_prepare_v2(db, "INSERT INTO event_blocks VALUES (?1, ?2, ?3, ?4)", -1, &block, NULL);
     sqlite3_prepare_v2(db, "BEGIN IMMEDIATE", -1, &begin, NULL);
     sqlite3_prepare_v2(db, "COMMIT", -1, &commit, NULL);
 
@@ -140,13 +156,27 @@ int main(int argc, char **argv) {
                 sqlite3_bind_text(document, 2, doc, -1, SQLITE_TRANSIENT);
                 sqlite3_step(document);
                 sqlite3_reset(document);
-            } else if (batch_document) {
-                if (group_first < 0) group_first = seq; else group[group_length++] = ' ';
-                memcpy(group + group_length, doc, strlen(doc));
-                group_length += strlen(doc);
+            }
+            if (group_first < 0) group_first = seq;
+            // The batch's distinct tags: its 1,000 teachers and the 50 schools of its first 50 events.
+            if (block_document) {
+                if (group_length > 0) group[group_length++] = ' ';
+                group_length += strlen(strcpy(group + group_length, h1));
+                if (i % 1000 < 50) {
+                    group[group_length++] = ' ';
+                    group_length += strlen(strcpy(group + group_length, h2));
+                }
             }
         }
-        if (batch_document) {
+        if (blocks) {
+            sqlite3_bind_int64(block, 1, group_first);
+            sqlite3_bind_int64(block, 2, group_first + 999);
+            sqlite3_bind_int64(block, 3, start_ms + batch * 1000 / 300);
+            sqlite3_bind_int64(block, 4, start_ms + (batch * 1000 + 999) / 300);
+            sqlite3_step(block);
+            sqlite3_reset(block);
+        }
+        if (block_document) {
             sqlite3_bind_int64(document, 1, group_first);
             sqlite3_bind_text(document, 2, group, (int)group_length, SQLITE_STATIC);
             sqlite3_step(document);
