@@ -6,7 +6,8 @@
 --
 -- * event_blocks: one row per block, the events one ledger transaction recorded. Its events are
 --   the seqs first_seq..last_seq (a block's range holds no other event; both ends are events of
---   it); it notes the earliest and latest occurred_at_ms among them. Blocks never overlap.
+--   it); it notes the earliest and latest occurred_at_ms among them, and the earliest and latest
+--   processed_at_ms (when their invalidations took effect). Blocks never overlap.
 -- * block_tags: one FTS5 document per block whose events invalidated tags (rowid =
 --   event_blocks.first_seq): the distinct tags of its events' live invalidations
 --   (events.invalidation_tags), each one token as in schema 4 (the upper-case hex of its UTF-8
@@ -15,6 +16,7 @@
 --   invalidation_tags name the tag. It reads at most one block's events per block that names the
 --   tag, and skips an event without the tag by a substring test of its JSON: the writer writes
 --   each tag as `{"tag":<the tag as a JSON string>`, a text no other part of that JSON can hold.
+--   A time range skips the blocks whose processed_at_ms span misses it.
 -- * outcome_tags (one document per handler_outcomes row with tags) is unchanged.
 -- * Retention deletes a block's document before its events, and writes the block and its document
 --   again for the events that remain (FTS5's 'delete' needs the tokens a document was written
@@ -26,11 +28,14 @@ CREATE TABLE event_blocks (
     last_seq             INTEGER NOT NULL,      -- and its last
     first_occurred_at_ms INTEGER NOT NULL,      -- the earliest occurred_at_ms of its events
     last_occurred_at_ms  INTEGER NOT NULL,      -- and the latest
+    first_processed_at_ms INTEGER,              -- the earliest processed_at_ms of its events; NULL: none has one
+    last_processed_at_ms  INTEGER,              -- and the latest
     CHECK (last_seq >= first_seq)
 ) STRICT;
 
-INSERT INTO event_blocks (first_seq, last_seq, first_occurred_at_ms, last_occurred_at_ms)
-    SELECT min(seq), max(seq), min(occurred_at_ms), max(occurred_at_ms) FROM events GROUP BY (seq - 1) / 1000;
+INSERT INTO event_blocks (first_seq, last_seq, first_occurred_at_ms, last_occurred_at_ms, first_processed_at_ms, last_processed_at_ms)
+    SELECT min(seq), max(seq), min(occurred_at_ms), max(occurred_at_ms), min(processed_at_ms), max(processed_at_ms)
+    FROM events GROUP BY (seq - 1) / 1000;
 
 CREATE VIRTUAL TABLE block_tags USING fts5(tags, content='', columnsize=0, detail=none, tokenize='ascii');
 

@@ -87,7 +87,9 @@ struct LedgerWriter {
         if database.changes == 1 {
             eventSeq = database.lastInsertRowID
             commit.newEventIDs.append(record.event.eventID)
-            block.add(eventSeq, occurredAt: record.event.occurredAt.millisecondsSinceEpoch, tags: keptTags)
+            block.add(
+                eventSeq, occurredAt: record.event.occurredAt.millisecondsSinceEpoch,
+                processedAt: record.event.processedAt?.millisecondsSinceEpoch, tags: keptTags)
             replaysOnly = false
         } else {
             commit.alreadyRecordedEventIDs.append(record.event.eventID)
@@ -116,13 +118,19 @@ struct LedgerWriter {
         var last: Int64 = 0
         var firstOccurred = Int64.max
         var lastOccurred = Int64.min
+        var firstProcessed: Int64?
+        var lastProcessed: Int64?
         var tags = LedgerTagSearch.BlockTags()
 
-        mutating func add(_ seq: Int64, occurredAt: Int64, tags: [LedgerTagInvalidation]) {
+        mutating func add(_ seq: Int64, occurredAt: Int64, processedAt: Int64?, tags: [LedgerTagInvalidation]) {
             if first == nil { first = seq }
             last = seq
             firstOccurred = min(firstOccurred, occurredAt)
             lastOccurred = max(lastOccurred, occurredAt)
+            if let processedAt {
+                firstProcessed = min(firstProcessed ?? processedAt, processedAt)
+                lastProcessed = max(lastProcessed ?? processedAt, processedAt)
+            }
             if !tags.isEmpty { self.tags.formUnion(tags) }
         }
     }
@@ -135,6 +143,8 @@ struct LedgerWriter {
         try insert.bind(block.last, at: 2)
         try insert.bind(block.firstOccurred, at: 3)
         try insert.bind(block.lastOccurred, at: 4)
+        try insert.bind(block.firstProcessed, at: 5)
+        try insert.bind(block.lastProcessed, at: 6)
         try insert.execute()
         guard !block.tags.isEmpty else { return }
         let document = try database.cachedStatement(LedgerTagSearch.insertBlockDocument)

@@ -153,9 +153,11 @@ enum LedgerTagSearch {
     }
 
     /// Records a block: `?1` its first seq, `?2` its last, `?3` and `?4` the earliest and latest time
-    /// its events occurred.
+    /// its events occurred, `?5` and `?6` the earliest and latest time they were processed.
     static let insertBlock = """
-        INSERT INTO event_blocks (first_seq, last_seq, first_occurred_at_ms, last_occurred_at_ms) VALUES (?1, ?2, ?3, ?4)
+        INSERT INTO event_blocks (
+            first_seq, last_seq, first_occurred_at_ms, last_occurred_at_ms, first_processed_at_ms, last_processed_at_ms
+        ) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
         """
     /// Writes a block's document (rowid: its first seq).
     static let insertBlockDocument = "INSERT INTO block_tags (rowid, tags) VALUES (?1, ?2)"
@@ -179,8 +181,10 @@ enum LedgerTagSearch {
     /// Records what remains of the block `?1 ... ?2` after some of its events were deleted (the
     /// block's row itself deleted first): its row, then (``insertRemainingBlockDocument``) its document.
     static let insertRemainingBlock = """
-        INSERT INTO event_blocks (first_seq, last_seq, first_occurred_at_ms, last_occurred_at_ms)
-        SELECT min(seq), max(seq), min(occurred_at_ms), max(occurred_at_ms) FROM events WHERE seq BETWEEN ?1 AND ?2
+        INSERT INTO event_blocks (
+            first_seq, last_seq, first_occurred_at_ms, last_occurred_at_ms, first_processed_at_ms, last_processed_at_ms)
+        SELECT min(seq), max(seq), min(occurred_at_ms), max(occurred_at_ms), min(processed_at_ms), max(processed_at_ms)
+        FROM events WHERE seq BETWEEN ?1 AND ?2
         HAVING count(*) > 0
         """
     static let insertRemainingBlockDocument = """
@@ -207,14 +211,16 @@ enum LedgerTagSearch {
     /// Rows `(invalidated_at_ms, seq, outcome_id, tags JSON, handler, worker, replay_run_id)` of every
     /// invalidation matching the FTS5 query `?1` (and, for the outcomes kept on event rows, the
     /// ``needle(_:)`` `?6`) with `?2 <= invalidated_at_ms < ?3`. `outcome_id` is `-seq` for the
-    /// outcome kept on the event row.
+    /// outcome kept on the event row, which took effect when its event was processed: a block whose
+    /// events were all processed outside the range is not read.
     static let invalidationsOfTag = """
         SELECT * FROM (
             SELECT e.processed_at_ms AS invalidated_at_ms, e.seq AS seq, -e.seq AS outcome_id, e.invalidation_tags AS tags,
                 e.invalidation_handler AS handler, e.worker AS worker, NULL AS replay_run_id
             FROM block_tags JOIN event_blocks b ON b.first_seq = block_tags.rowid
             JOIN events e ON e.seq BETWEEN b.first_seq AND b.last_seq
-            WHERE block_tags MATCH ?1 AND instr(e.invalidation_tags, ?6) > 0
+            WHERE block_tags MATCH ?1 AND b.last_processed_at_ms >= ?2 AND b.first_processed_at_ms < ?3
+                AND instr(e.invalidation_tags, ?6) > 0
             UNION ALL
             SELECT o.finished_at_ms, o.event_seq, o.id, o.tags, o.handler, o.worker, o.replay_run_id
             FROM outcome_tags JOIN handler_outcomes o ON o.id = outcome_tags.rowid WHERE outcome_tags MATCH ?1

@@ -132,6 +132,11 @@ struct LedgerTagIndexTests {
             #expect(try rows(ledger.path, "SELECT first_seq || '-' || last_seq FROM event_blocks ORDER BY first_seq", column: 0) == ["1-5", "6-6"])
             #expect(try rows(ledger.path, "SELECT first_occurred_at_ms || '-' || last_occurred_at_ms FROM event_blocks WHERE first_seq = 1", column: 0)
                 == ["\(Self.minute(0).millisecondsSinceEpoch)-\(Self.minute(4).millisecondsSinceEpoch)"])
+            #expect(try rows(ledger.path, "SELECT first_processed_at_ms || '-' || last_processed_at_ms FROM event_blocks WHERE first_seq = 1", column: 0)
+                == ["\(Self.minute(0).millisecondsSinceEpoch + 5)-\(Self.minute(4).millisecondsSinceEpoch + 5)"])
+            // A time range reads the blocks processed within it.
+            #expect(try await ledger.eventsTouching(tag: "teacher:1", since: Self.minute(2), until: Self.minute(5)).map(\.event.eventID) == ["e3"])
+            #expect(try await ledger.eventsTouching(tag: "teacher:1", since: Self.minute(5)).map(\.event.eventID) == ["e5"])
             // One document per block, each tag once in it.
             #expect(try rowCount(ledger.path, "SELECT count(*) FROM block_tags WHERE block_tags MATCH '\(LedgerTagSearch.query("school:7"))'") == 1)
             #expect(try await ledger.eventsTouching(tag: "teacher:1").map(\.event.eventID) == ["e5", "e3", "e1"])
