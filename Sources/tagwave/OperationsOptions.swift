@@ -25,6 +25,14 @@ struct OperationsOptions: ParsableArguments {
 
     /// The configuration file and environment, with these flags applied.
     func settings() throws -> TagwaveConfiguration {
+        var settings = try Self.settings(config: config, redisURL: redisURL)
+        if let ledger { settings.ledgerPath = ledger }
+        return settings
+    }
+
+    /// The configuration file (`config`, else `TAGWAVE_CONFIG`) and the environment, with `--redis-url`
+    /// (which names one server) applied, and the CLI's small Redis pool.
+    static func settings(config: String?, redisURL: String?) throws -> TagwaveConfiguration {
         var settings: TagwaveConfiguration
         do {
             settings = try ConfigurationLoader.load(
@@ -32,7 +40,6 @@ struct OperationsOptions: ParsableArguments {
         } catch let error as ConfigurationError {
             throw CommandError(message: error.description, code: ExitCodes.configError)
         }
-        if let ledger { settings.ledgerPath = ledger }
         if let redisURL {
             let parsed: RedisConfiguration
             do {

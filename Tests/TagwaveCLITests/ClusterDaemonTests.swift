@@ -11,7 +11,7 @@ import Testing
 #endif
 
 /// The `tagwave worker` daemon with `redis.cluster` in its configuration, against a real three-node cluster.
-@Suite("tagwave worker on a Redis Cluster")
+@Suite("tagwave on a Redis Cluster: the worker daemon, and the cache and publish verbs")
 struct ClusterDaemonTests {
     @Test func theDaemonConsumesAHashTaggedStreamAndInvalidatesTagsOnEveryNode() async throws {
         try await RedisCluster.with { cluster in try await cluster.withClient { client in
@@ -65,6 +65,34 @@ struct ClusterDaemonTests {
             for teacher in 0..<12 {
                 #expect(try await cache.get("sessions:t\(teacher)", as: [String].self) == nil, "teacher t\(teacher)")
             }
+        } }
+    }
+
+    @Test func cacheAndPublishVerbsReachEveryNodeThroughRedisCluster() async throws {
+        try await RedisCluster.with { cluster in try await cluster.withClient { client in
+            var environment = CLIFixture.environment
+            environment["REDIS_CLUSTER"] = cluster.nodes.prefix(2).map { "redis://127.0.0.1:\($0.port)" }.joined(separator: ",")
+            func tagwave(_ arguments: String...) async throws -> (status: Int32, output: String) {
+                let process = try ChildProcess(CLIFixture.tagwave, arguments, environment: environment)
+                defer { process.terminate() }
+                let status = try await process.wait(timeout: .seconds(30))
+                return (status, process.output)
+            }
+            // Keys and tags in slots all over the cluster: a single-server client would get MOVED for most.
+            for teacher in 0..<8 {
+                let set = try await tagwave("cache", "set", "sessions:t\(teacher)", #"["s"]"#, "--tag", "teacher:t\(teacher)", "--tag", "all")
+                #expect(set.status == 0, "\(set.output)")
+            }
+            #expect(try await tagwave("cache", "get", "sessions:t5").output.contains(#"["s"]"#))
+            let invalidated = try await tagwave("cache", "invalidate", "all")
+            #expect(invalidated.status == 0, "\(invalidated.output)")
+            for teacher in 0..<8 {
+                #expect(try await tagwave("cache", "get", "sessions:t\(teacher)").status == 1, "teacher t\(teacher)")
+            }
+            let published = try await tagwave(
+                "publish", "--type", "session.created", "--payload", #"{"teacherId":"t1"}"#, "--stream", "{events}:0")
+            #expect(published.status == 0, "\(published.output)")
+            #expect(try await client.send(RedisCommand("XLEN", "{events}:0")).int == 1)
         } }
     }
 }
