@@ -329,7 +329,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TagwaveHealthTests",
-            dependencies: ["TagwaveHealth", "TagwaveLedger", "TagwaveCache", "TagwaveTestSupport"],
+            dependencies: ["TagwaveHealth", "TagwaveLedger", "TagwaveCache", "TagwaveRedis", "TagwaveTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

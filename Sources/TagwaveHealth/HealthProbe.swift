@@ -85,7 +85,8 @@ public struct HealthProbe: Sendable {
     }
 
     private func sampleRedis(_ redis: any RedisCommanding, into sample: inout HealthSample) async {
-        // On a cluster, the memory, key and hit figures are those of the node that answers INFO.
+        // On a cluster, each primary keeps its own figures: keys and hits are summed, and memory is
+        // that of the primary closest to its maxmemory (the first to evict).
         sample.redisAddress = redis.address
         do {
             // The first PING may (re)connect; the second one times a round trip alone.
@@ -94,37 +95,43 @@ public struct HealthProbe: Sendable {
             try await redis.send(RedisCommand("PING"))
             sample.redisLatency = ContinuousClock.now - started
             sample.redisConnected = true
-            let replies = try await redis.pipeline([
-                RedisCommand("INFO", "memory"),
-                RedisCommand("INFO", "stats"),
-                RedisCommand("DBSIZE"),
-                RedisCommand("XINFO", "STREAM", RedisArgument(stream)),
-                RedisCommand("XINFO", "GROUPS", RedisArgument(stream)),
-            ])
-            let memory = Self.info(replies[0].string ?? "")
-            let stats = Self.info(replies[1].string ?? "")
-            sample.usedMemory = memory["used_memory"].flatMap { Int($0) }
-            sample.maxMemory = memory["maxmemory"].flatMap { Int($0) }
-            sample.keyCount = replies[2].int.map(Int.init)
-            if sample.hitRateSource == nil, let hits = stats["keyspace_hits"].flatMap({ Int($0) }),
-                let misses = stats["keyspace_misses"].flatMap({ Int($0) })
-            {
+            var nodes: [NodeFigures] = []
+            for node in try await redis.primaries() {
+                let replies = try await node.pipeline([
+                    RedisCommand("INFO", "memory"), RedisCommand("INFO", "stats"), RedisCommand("DBSIZE"),
+                ])
+                nodes.append(NodeFigures(memory: Self.info(replies[0].string ?? ""), stats: Self.info(replies[1].string ?? ""), keys: replies[2].int))
+            }
+            if let fullest = nodes.max(by: { $0.fullness < $1.fullness }) {
+                sample.usedMemory = fullest.used
+                sample.maxMemory = fullest.maximum
+            }
+            let keyCounts = nodes.compactMap(\.keys)
+            sample.keyCount = keyCounts.isEmpty ? nil : Int(keyCounts.reduce(0, +))
+            let hits = nodes.compactMap { $0.stats["keyspace_hits"].flatMap { Int($0) } }
+            let misses = nodes.compactMap { $0.stats["keyspace_misses"].flatMap { Int($0) } }
+            if sample.hitRateSource == nil, !hits.isEmpty, hits.count == misses.count {
+                let (hits, misses) = (hits.reduce(0, +), misses.reduce(0, +))
                 sample.hits = hits
                 sample.misses = misses
                 sample.hitRate = hits + misses == 0 ? 100 : Double(hits) * 100 / Double(hits + misses)
                 sample.hitRateSource = .redis
             }
-            if let error = replies[3].errorMessage {
+            let replies = try await redis.pipeline([
+                RedisCommand("XINFO", "STREAM", RedisArgument(stream)),
+                RedisCommand("XINFO", "GROUPS", RedisArgument(stream)),
+            ])
+            if let error = replies[0].errorMessage {
                 sample.streamProblem =
                     error.contains("no such key")
                     ? "the stream \(stream) does not exist: no worker has started on it and nothing was published"
                     : "cannot read the stream \(stream): \(error)"
                 return
             }
-            sample.streamLength = Self.fields(replies[3])["length"]?.int.map(Int.init)
-            guard let groups = replies[4].array else {
+            sample.streamLength = Self.fields(replies[0])["length"]?.int.map(Int.init)
+            guard let groups = replies[1].array else {
                 sample.streamProblem =
-                    "cannot read the groups of \(stream): \(replies[4].errorMessage ?? "unexpected reply")"
+                    "cannot read the groups of \(stream): \(replies[1].errorMessage ?? "unexpected reply")"
                 return
             }
             guard let info = groups.map(Self.fields).first(where: { $0["name"]?.string == group }) else {
@@ -142,6 +149,22 @@ public struct HealthProbe: Sendable {
                 sample.streamProblem = "cannot read Redis figures: \(error)"
             }
             logger.debug("health: Redis failed", metadata: ["tagwave.error": "\(error)"])
+        }
+    }
+
+    /// What one primary reports of itself.
+    private struct NodeFigures {
+        var memory: [String: String]
+        var stats: [String: String]
+        var keys: Int64?
+
+        var used: Int? { memory["used_memory"].flatMap { Int($0) } }
+        var maximum: Int? { memory["maxmemory"].flatMap { Int($0) } }
+        /// How close to evicting: the share of `maxmemory` used (none set: 0), then the bytes used.
+        var fullness: (Double, Int) {
+            let used = used ?? 0
+            guard let maximum, maximum > 0 else { return (0, used) }
+            return (Double(used) / Double(maximum), used)
         }
     }
 

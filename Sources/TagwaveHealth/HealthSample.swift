@@ -23,11 +23,11 @@ public struct HealthSample: Sendable, Hashable {
     public var redisError: String?
     /// One `PING` round trip.
     public var redisLatency: Duration?
-    /// Redis `used_memory` in bytes.
+    /// Redis `used_memory` in bytes (on a cluster, of the primary closest to its `maxmemory`).
     public var usedMemory: Int?
-    /// Redis `maxmemory` in bytes; 0 means no limit.
+    /// Redis `maxmemory` in bytes, 0 for no limit (on a cluster, of that same primary).
     public var maxMemory: Int?
-    /// Keys in the selected database (`DBSIZE`).
+    /// Keys in the selected database (`DBSIZE`; on a cluster, every primary's together).
     public var keyCount: Int?
     /// The stream.
     public var stream: String

@@ -171,6 +171,15 @@ public final class RedisClusterClient: Sendable {
         return replies
     }
 
+    /// A client of each primary serving slots now, per the client's map (read first when needed), in
+    /// address order: for what each node keeps of its own (`INFO`, `DBSIZE`, `SCAN`).
+    /// - Throws: ``RedisError`` when the slot map cannot be read.
+    public func primaries() async throws -> [any RedisCommanding] {
+        _ = try await address(forSlot: nil)
+        let addresses = state.withLock { Set($0.owners.filter { !$0.isEmpty }) }.sorted()
+        return try addresses.map { try client(for: $0) }
+    }
+
     /// The address (`host:port`) of the primary serving `slot` now, per the client's map.
     public func owner(ofSlot slot: Int) async throws -> String {
         try await address(forSlot: slot)

@@ -34,6 +34,11 @@ public protocol RedisCommanding: AnyObject, Sendable {
         group: String, consumer: String, stream: String, id: String, count: Int, block: Duration?
     ) async throws -> [StreamEntry]
 
+    /// The servers that hold the data, for what each keeps of its own (`INFO`, `DBSIZE`, `SCAN`): this
+    /// server, or each primary of a cluster (its slot map read first when needed).
+    /// - Throws: ``RedisError`` when a cluster's slot map cannot be read.
+    func primaries() async throws -> [any RedisCommanding]
+
     /// Closes every connection; commands after this throw ``RedisError/Code/shutDown``.
     func shutdown() async
 }
@@ -71,6 +76,8 @@ extension RedisClient: RedisCommanding {
         let command = RedisCommand.xreadgroup(group: group, consumer: consumer, streams: [(stream, id)], count: count, block: block)
         return try await withConnection { try $0.readStream(command, blockingFor: block) }
     }
+
+    public func primaries() async throws -> [any RedisCommanding] { [self] }
 
     public var subscriptionConfigurations: [RedisConfiguration] { [configuration] }
     public var isCluster: Bool { false }
