@@ -7,7 +7,8 @@ import Synchronization
 /// The slot map is read with `CLUSTER SLOTS` from the seeds at the first command and again after a
 /// `MOVED` (the cluster's slots moved: a resharding or a failover) or a node that cannot be reached.
 /// `ASK` (a slot being migrated) is followed for that one command, with `ASKING` first, and does not
-/// change the map.
+/// change the map. A node that no longer serves any slot (a failover's old primary, a node resharded
+/// empty) has its pool closed a minute later, when the commands still using it have had their time.
 ///
 /// ```swift
 /// let cluster = RedisClusterClient(seeds: [try RedisConfiguration(url: "redis://10.0.0.1:7000")], logger: logger)
@@ -31,11 +32,16 @@ public final class RedisClusterClient: Sendable {
     private let logger: Logger
     private let state = Mutex(State())
     private let redirectionCount = Atomic<Int>(0)
+    /// How long the pool of a node that left the slot map stays open for the commands still using it
+    /// (a blocking read waits its block time, any command its timeout) before it is closed.
+    let retirementDelay: Duration
 
     private struct State {
         /// Per slot, the address (`host:port`) of the primary serving it; empty until the map is read.
         var owners: [String] = []
         var nodes: [String: RedisClient] = [:]
+        /// Pools of nodes that left the map, closed after ``retirementDelay``.
+        var retired: [ObjectIdentifier: RedisClient] = [:]
         var shutDown = false
     }
 
@@ -48,21 +54,32 @@ public final class RedisClusterClient: Sendable {
     ///   - seeds: one or more nodes of the cluster; their other settings (credentials, timeouts, pool
     ///     size) are used for every node. Cluster nodes have only database 0.
     ///   - logger: where topology changes and node failures are reported.
-    public init(seeds: [RedisConfiguration], logger: Logger) {
+    public convenience init(seeds: [RedisConfiguration], logger: Logger) {
+        self.init(seeds: seeds, logger: logger, retiringNodesAfter: .seconds(60))
+    }
+
+    init(seeds: [RedisConfiguration], logger: Logger, retiringNodesAfter retirementDelay: Duration) {
         precondition(!seeds.isEmpty, "a cluster client needs at least one seed node")
         self.seeds = seeds
         self.logger = logger
+        self.retirementDelay = retirementDelay
     }
 
     /// Closes every node's connections. Commands after this throw ``RedisError/Code/shutDown``.
     public func shutdown() async {
         let nodes = state.withLock { state in
             state.shutDown = true
-            defer { state.nodes.removeAll() }
-            return Array(state.nodes.values)
+            defer {
+                state.nodes.removeAll()
+                state.retired.removeAll()
+            }
+            return Array(state.nodes.values) + Array(state.retired.values)
         }
         for node in nodes { await node.shutdown() }
     }
+
+    /// The nodes this client holds a pool for now (`host:port`), in address order.
+    var nodeAddresses: [String] { state.withLock { $0.nodes.keys.sorted() } }
 
     // MARK: Commands
 
@@ -214,13 +231,15 @@ public final class RedisClusterClient: Sendable {
             do {
                 let reply = try await client(for: address).send(RedisCommand("CLUSTER", "SLOTS"))
                 let owners = try Self.owners(from: reply)
-                let changed = state.withLock { state in
+                let (changed, retired) = state.withLock { state in
                     defer { state.owners = owners }
-                    return state.owners != owners
+                    guard state.owners != owners else { return (false, [(String, RedisClient)]()) }
+                    return (true, Self.retireNodes(notIn: owners, keeping: seeds, from: &state))
                 }
                 if changed, let reason {
                     logger.notice("cluster slot map read again", metadata: ["redis.cluster.reason": "\(reason)"])
                 }
+                for (address, node) in retired { close(node, at: address) }
                 return
             } catch let error as RedisError {
                 failures.append("\(address): \(error)")
@@ -230,6 +249,32 @@ public final class RedisClusterClient: Sendable {
             .unavailable,
             "cannot read the cluster's slot map from any node (\(failures.joined(separator: "; "))): "
                 + "is the cluster up? set the seeds to reachable nodes")
+    }
+
+    /// Takes the pools of nodes that serve no slot any more (a failover's old primary, a node
+    /// resharded empty or removed) out of use; the seeds keep theirs, to read the map from.
+    private static func retireNodes(
+        notIn owners: [String], keeping seeds: [RedisConfiguration], from state: inout State
+    ) -> [(String, RedisClient)] {
+        let kept = Set(owners).union(seeds.map(\.address))
+        let gone = state.nodes.filter { !kept.contains($0.key) }
+        for (address, node) in gone {
+            state.nodes[address] = nil
+            state.retired[ObjectIdentifier(node)] = node
+        }
+        return gone.map { ($0.key, $0.value) }
+    }
+
+    /// Closes a retired node's pool once the commands still using it have had their time.
+    private func close(_ node: RedisClient, at address: String) {
+        logger.info(
+            "cluster node left the slot map: its connections close in \(retirementDelay)",
+            metadata: ["redis.cluster.node": "\(address)"])
+        Task { [retirementDelay] in
+            try? await Task.sleep(for: retirementDelay)
+            guard let node = state.withLock({ $0.retired.removeValue(forKey: ObjectIdentifier(node)) }) else { return }
+            await node.shutdown()
+        }
     }
 
     /// Per slot the `host:port` of its primary, from a `CLUSTER SLOTS` reply.
