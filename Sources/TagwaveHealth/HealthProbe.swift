@@ -100,7 +100,10 @@ public struct HealthProbe: Sendable {
                 let replies = try await node.pipeline([
                     RedisCommand("INFO", "memory"), RedisCommand("INFO", "stats"), RedisCommand("DBSIZE"),
                 ])
-                nodes.append(NodeFigures(memory: Self.info(replies[0].string ?? ""), stats: Self.info(replies[1].string ?? ""), keys: replies[2].int))
+                nodes.append(
+                    NodeFigures(
+                        memory: Self.info(replies[0].string ?? ""), stats: Self.info(replies[1].string ?? ""),
+                        keys: replies[2].int))
             }
             if let fullest = nodes.max(by: { $0.fullness < $1.fullness }) {
                 sample.usedMemory = fullest.used
