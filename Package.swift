@@ -309,7 +309,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TagwaveEventsTests",
-            dependencies: ["TagwaveEvents"],
+            dependencies: ["TagwaveEvents", "TagwaveTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import TagwaveEvents
+import TagwaveTestSupport
 import Testing
 
 @Suite("occurred_at: RFC 3339 times and Unix epoch milliseconds")

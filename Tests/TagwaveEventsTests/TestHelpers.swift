@@ -1,4 +1,5 @@
 import TagwaveEvents
+import TagwaveTestSupport
 
 /// UTF-8 bytes of a string literal.
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
@@ -16,19 +17,6 @@ func parseError(_ document: [UInt8], maximumDepth: Int = JSONScanner.defaultMaxi
 /// The error `JSONValue.parse` throws for a document, or nil when it parses.
 func parseError(_ document: String, maximumDepth: Int = JSONScanner.defaultMaximumDepth) -> JSONError? {
     parseError(bytes(document), maximumDepth: maximumDepth)
-}
-
-/// A small deterministic generator (SplitMix64), so that randomized tests repeat exactly.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
 }
 
 /// Random JSON documents with awkward strings (escapes, controls, non-ASCII, astral characters),

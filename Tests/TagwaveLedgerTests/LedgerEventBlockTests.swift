@@ -1,5 +1,6 @@
 import Foundation
 @testable import TagwaveLedger
+import TagwaveTestSupport
 import Testing
 
 @Suite("Event blocks: when events occurred, indexed per recorded batch")
@@ -9,7 +10,7 @@ struct LedgerEventBlockTests {
     /// Batches whose time spans overlap the way a real ledger's do: mostly in order, now and then an
     /// event that occurred long before or after the others, several events in one millisecond, two types.
     private static func history() -> [[LedgerEventRecord]] {
-        var generator = SplitMix64(seed: 7)
+        var generator = SeededGenerator(state: 7)
         var batches: [[LedgerEventRecord]] = []
         var number = 0
         for batch in 0..<12 {
@@ -98,20 +99,5 @@ struct LedgerEventBlockTests {
             #expect(newest.contains("event_blocks_by_last_occurrence"), "\(newest)")
             #expect(!newest.contains("TEMP B-TREE"), "\(newest)")
         }
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failure reproduces.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
