@@ -112,6 +112,23 @@ public final class RedisClient: Sendable {
         try await withConnection { try $0.pipeline(commands) }
     }
 
+    /// Sends `command` on an idle connection's own thread without waiting for its reply, and
+    /// without Swift's cooperative pool: for a heartbeat that must go out however busy the process's
+    /// tasks are. The reply, an error included, is dropped.
+    /// - Returns: false when no connection was idle (nothing was sent) or the client is shut down.
+    public func sendDetached(_ command: RedisCommand) -> Bool {
+        let index: Int? = pool.withLock { state in state.shutDown ? nil : state.idle.popLast() }
+        guard let index else { return false }
+        roundTripCount.add(1, ordering: .relaxed)
+        let slot = slots[index]
+        let submitted = slot.thread.submit { [self, slot] in
+            _ = try? slot.connection.send(command, blockingFor: nil)
+            release(index)
+        }
+        if !submitted { release(index) }
+        return submitted
+    }
+
     // MARK: Pool
 
     private func lease() async throws -> Int {

@@ -188,6 +188,16 @@ public final class RedisClusterClient: Sendable {
         return replies
     }
 
+    /// Sends `command` to the node of its key without waiting (``RedisClient/sendDetached(_:)``):
+    /// false when the map does not name that node yet, or it has no idle connection. A redirection
+    /// in reply is not followed.
+    public func sendDetached(_ command: RedisCommand) -> Bool {
+        guard let address = try? knownAddress(forSlot: command.routingKey.map(ClusterSlot.of)),
+            let node = try? client(for: address)
+        else { return false }
+        return node.sendDetached(command)
+    }
+
     /// A client of each primary serving slots now, per the client's map (read first when needed), in
     /// address order: for what each node keeps of its own (`INFO`, `DBSIZE`, `SCAN`).
     /// - Throws: ``RedisError`` when the slot map cannot be read.

@@ -39,6 +39,11 @@ public protocol RedisCommanding: AnyObject, Sendable {
     /// - Throws: ``RedisError`` when a cluster's slot map cannot be read.
     func primaries() async throws -> [any RedisCommanding]
 
+    /// Sends `command` without waiting for its reply and without Swift's cooperative pool (on a
+    /// connection's own thread), for heartbeats; false when it could not be sent at once (no idle
+    /// connection, or a cluster whose map does not yet name the node of its key).
+    func sendDetached(_ command: RedisCommand) -> Bool
+
     /// Closes every connection; commands after this throw ``RedisError/Code/shutDown``.
     func shutdown() async
 }

@@ -318,20 +318,13 @@ extension Worker {
     /// Resets the idle time of `ids` every fifth of the claim timeout (`XCLAIM … 0 … JUSTID`, which
     /// counts no delivery) until cancelled. Four beats may be late or lost before another worker's
     /// `XAUTOCLAIM` could take the entries, which leaves room for a loaded host.
-    private func keepClaimed(_ ids: [StreamID]) -> Task<Void, Never>? {
+    private func keepClaimed(_ ids: [StreamID]) -> ClaimHeartbeat? {
         guard !ids.isEmpty else { return nil }
         let command = RedisCommand(
             "XCLAIM",
             [RedisArgument(configuration.stream), RedisArgument(configuration.group), RedisArgument(configuration.consumer), 0]
                 + ids.map { RedisArgument($0.utf8) } + ["JUSTID"])
-        let interval = configuration.claimIdle / 5
-        return Task { [redis] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                if Task.isCancelled { return }
-                _ = try? await redis.send(command)
-            }
-        }
+        return ClaimHeartbeat(redis: redis, command: command, every: configuration.claimIdle / 5)
     }
 
     private func deadLetter(
@@ -397,4 +390,33 @@ struct CommitPipeline {
             throw error
         }
     }
+}
+
+/// Re-claims a batch's entries for their own consumer at a fixed interval (`XCLAIM … JUSTID` resets
+/// their idle time) until cancelled, so that no other worker's `XAUTOCLAIM` takes them while their
+/// handlers run.
+///
+/// It beats on a timer of its own and sends on a Redis connection's own thread, never through
+/// Swift's cooperative pool: busy tasks (handlers computing, a loaded host) must not delay a beat
+/// past the claim timeout. When no connection is idle at that instant, the beat goes the usual way.
+final class ClaimHeartbeat: @unchecked Sendable {
+    private let timer: any DispatchSourceTimer
+
+    init(redis: any RedisCommanding, command: RedisCommand, every interval: Duration) {
+        let nanoseconds = Int(interval.components.seconds) * 1_000_000_000 + Int(interval.components.attoseconds / 1_000_000_000)
+        timer = DispatchSource.makeTimerSource(queue: Self.queue)
+        timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds))
+        timer.setEventHandler {
+            if !redis.sendDetached(command) { Task { _ = try? await redis.send(command) } }
+        }
+        timer.resume()
+    }
+
+    /// Stops the beats (a beat already sent still lands).
+    func cancel() { timer.cancel() }
+
+    deinit { timer.cancel() }
+
+    /// One serial queue for every heartbeat: a beat is only a hand-off to a connection's thread.
+    private static let queue = DispatchQueue(label: "tagwave.claim-heartbeat")
 }

@@ -253,8 +253,9 @@ struct SlowHandlerTests {
                 try await Task.sleep(for: .milliseconds(6500))
             }
             // The handler runs 2.2 times the claim timeout; the second worker tries to claim every 1.5 s.
-            // The heartbeat beats every 600 ms: only a 2.4 s stall of the whole process (seen at the
-            // start of a full parallel run on two cores: 1.2 s was not enough) lets the claim through.
+            // The heartbeat beats every 600 ms on a timer and a Redis connection thread of its own: the
+            // other suites' tasks, which share Swift's cooperative pool (two threads here) with these
+            // workers, once held a beat back past the claim timeout when it was a task.
             let first = h.worker(consumer: "slow", claimIdle: .seconds(3))
             let second = h.worker(consumer: "other", claimIdle: .seconds(3))
             first.on("report.requested", handler)
