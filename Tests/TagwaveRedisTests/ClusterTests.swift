@@ -120,15 +120,20 @@ struct ClusterTests {
                 }
             }
             // As `redis-cli --cluster` does after a reshard, wait until every node names the new owner:
-            // until the cluster bus has spread the news, two nodes can redirect to each other.
-            let deadline = ContinuousClock.now + .seconds(10)
-            while ContinuousClock.now < deadline {
+            // until the cluster bus has spread the news, two nodes can redirect to each other. The
+            // destination's claim must win wherever the bus still carries the source's: an epoch above
+            // every other node's. A loaded host (the whole suite on two cores) takes seconds.
+            try await cluster.withNode(destination) { _ = try await $0.send(RedisCommand("CLUSTER", "BUMPEPOCH")) }
+            let deadline = ContinuousClock.now + .seconds(60)
+            var converged = false
+            while !converged, ContinuousClock.now < deadline {
                 var agreeing = 0
                 for index in cluster.nodes.indices
-                where try await cluster.nodeIndex(servingSlot: slot, asking: index) == destination { agreeing += 1 }
-                if agreeing == cluster.nodes.count { break }
-                try await Task.sleep(for: .milliseconds(50))
+                where (try? await cluster.nodeIndex(servingSlot: slot, asking: index)) == destination { agreeing += 1 }
+                converged = agreeing == cluster.nodes.count
+                if !converged { try await Task.sleep(for: .milliseconds(50)) }
             }
+            #expect(converged, "the cluster did not agree on the slot's new owner within a minute")
             try await client.send(RedisCommand("SET", RedisArgument(key), "after"))
             // At least the source's MOVED (more if two nodes named each other while the news spread).
             let afterMove = client.redirections
