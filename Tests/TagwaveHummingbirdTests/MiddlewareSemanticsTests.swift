@@ -94,7 +94,7 @@ struct MiddlewareSemanticsTests {
 
     @Test func staleWhileRevalidateAnswersTheStaleCopyWhileOneRequestRefreshes() async throws {
         var policy = ResponseCachePolicy<BasicRequestContext>()
-        policy.ttl = { _, _ in .duration(.seconds(5)) }
+        policy.ttl = { _, _ in .duration(.seconds(15)) }
         policy.staleWhileRevalidate = .seconds(30)
         policy.clientCaching = .maxAge(.seconds(0), staleWhileRevalidate: .seconds(30))
         /// 1 while the refresh runs, 2 once it has finished.
@@ -116,17 +116,18 @@ struct MiddlewareSemanticsTests {
             },
             test: { client, calls in
                 let port = try #require(client.port)
-                // Entries live per 5-second period (long enough for a loaded CI machine). The first
-                // request starts early in one, with the app already up, so its entry is stored in
-                // that period however long the request takes.
-                while Self.millisecondsSince1970() % 5000 > 300 { try await Task.sleep(for: .milliseconds(20)) }
-                let firstPeriod = Self.millisecondsSince1970() / 5000
+                // Entries live per period of the TTL, 15 s: a fresh-clone CI run once took more than
+                // 4.7 s over the first request of a 5 s period. The first request starts early in a
+                // period, with the app already up, so its entry is stored in that period however long
+                // the request takes.
+                while Self.millisecondsSince1970() % 15_000 > 300 { try await Task.sleep(for: .milliseconds(20)) }
+                let firstPeriod = Self.millisecondsSince1970() / 15_000
                 let first = try await client.execute(uri: "/item", method: .get, headers: [:], body: nil)
                 #expect(String(buffer: first.body) == "version 1")
                 #expect(first.headers[.cacheControl] == "private, max-age=0, stale-while-revalidate=30")
                 // Into the next period: past its freshness, within the stale window.
-                let nextPeriodStart = (firstPeriod + 1) * 5000 + 50
-                try #require(Self.millisecondsSince1970() < nextPeriodStart, "the first request took over 4.7 s")
+                let nextPeriodStart = (firstPeriod + 1) * 15_000 + 50
+                try #require(Self.millisecondsSince1970() < nextPeriodStart, "the first request took over 14.7 s")
                 try await Task.sleep(for: .milliseconds(nextPeriodStart - Self.millisecondsSince1970()))
 
                 async let refreshing = Self.get(port: port, "/item")
