@@ -91,8 +91,9 @@ struct WarmerTests {
             let rule = try sessionRule(warm: [h.url("/sessions?teacher={teacherId}")])
             // The window must outlast processing all 200 events, also on a loaded 2-core CI host
             // (batches of 50: few enough round trips to be quick, small enough for both workers to get some).
-            let warmer1 = h.warmer(owner: "w1", delay: .seconds(8))
-            let warmer2 = h.warmer(owner: "w2", redis: redis2, delay: .seconds(8))
+            // 8 s once was not enough while the whole suite ran.
+            let warmer1 = h.warmer(owner: "w1", delay: .seconds(20))
+            let warmer2 = h.warmer(owner: "w2", redis: redis2, delay: .seconds(20))
             let worker1 = h.worker(consumer: "w1", rules: [rule], warmer: warmer1, batchSize: 50)
             let worker2 = h.worker(consumer: "w2", redis: redis2, rules: [rule], warmer: warmer2, batchSize: 50)
             try await h.running([warmer1, warmer2, worker1, worker2]) {
@@ -102,7 +103,7 @@ struct WarmerTests {
                 }
                 try await h.publish((0..<200).map { ("session.created", #"{"teacherId":"t\#($0 % 20)"}"#, "e\($0)") })
                 try await h.eventually("200 events processed") { try await h.processedCount() == 200 }
-                try await h.eventually("20 targets warmed") {
+                try await h.eventually("20 targets warmed", timeout: .seconds(60)) {
                     warmer1.metrics.succeeded + warmer2.metrics.succeeded == 20
                 }
             }
