@@ -21,6 +21,9 @@ struct CacheKeys: Sendable {
     func version(_ tag: String) -> String { String(decoding: tagKey(tag, ":v"), as: UTF8.self) }
     /// `P:{<tag>}:m`: sorted set of entry keys under the tag, scored by their expiry (ms).
     func members(_ tag: String) -> String { String(decoding: tagKey(tag, ":m"), as: UTF8.self) }
+    /// `P:{<tag>}:d`: sorted set of the targets requested under the tag, scored by decayed demand
+    /// (``DemandRecorder``).
+    func demand(_ tag: String) -> String { String(decoding: tagKey(tag, ":d"), as: UTF8.self) }
     /// `P:{<tag>}:gc:<id>`: the member set of an invalidated version, awaiting reclamation.
     func garbage(_ tag: String, id: String) -> String { String(decoding: tagKey(tag, ":gc:" + id), as: UTF8.self) }
 

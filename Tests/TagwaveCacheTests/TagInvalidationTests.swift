@@ -62,14 +62,8 @@ struct TagInvalidationTests {
     }
 
     @Test func theDocumentedInvalidateScriptIsTheOneTheCacheRuns() throws {
-        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("docs/cache-protocol.md")
-        let text = try String(contentsOf: docs, encoding: .utf8)
-        let section = try #require(text.range(of: "INVALIDATE (`CacheScripts.invalidate`)"), "docs/cache-protocol.md lost its INVALIDATE section")
-        let start = try #require(text.range(of: "```lua\n", range: section.upperBound..<text.endIndex))
-        let end = try #require(text.range(of: "```", range: start.upperBound..<text.endIndex))
-        let documented = text[start.upperBound..<end.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(documented == CacheScripts.invalidate.source.trimmingCharacters(in: .whitespacesAndNewlines),
+        #expect(try DocumentedScripts.script(after: "INVALIDATE (`CacheScripts.invalidate`)")
+                == CacheScripts.invalidate.source.trimmingCharacters(in: .whitespacesAndNewlines),
                 "update docs/cache-protocol.md (and Tests/protocol/protocol_peer.py if the protocol changed) with the script")
     }
 
