@@ -18,15 +18,16 @@ enum CacheDecorators {
     typealias Context = BasicRequestContext
 
     /// `GET /sessions?teacher=ID`: cached under the method, path and query, tagged `teacher:ID` and
-    /// `sessions`, fresh for the TTL policy's `session-list` class (5 minutes).
-    static func sessionList(_ cache: TaggedCache) -> ResponseCacheMiddleware<Context> {
+    /// `sessions`, fresh for the TTL policy's `session-list` class (5 minutes). Each request is
+    /// counted in `demand` under those tags, for the worker's predictive warming.
+    static func sessionList(_ cache: TaggedCache, demand: DemandRecorder) -> ResponseCacheMiddleware<Context> {
         var policy = ResponseCachePolicy<Context>()
         policy.tags = { request, _ in
             guard let teacher = request.uri.queryParameters["teacher"], !teacher.isEmpty else { return [] }
             return ["teacher:\(teacher)", "sessions"]
         }
         policy.ttl = { _, _ in "session-list" }
-        return ResponseCacheMiddleware(cache: cache, policy: policy)
+        return ResponseCacheMiddleware(cache: cache, policy: policy, demand: demand)
     }
 
     /// After a session is created, invalidates its teacher's tag at once in this service, so the

@@ -19,6 +19,8 @@ import UnixSignals
 /// The POST writes a row and publishes `session.created`; a worker with the rule for it invalidates
 /// `teacher:t1` (and warms `GET /sessions?teacher=t1` when its rule has a `warm:` target). With
 /// `--invalidate-on-write` the service also invalidates the tag itself right after the write.
+/// Cached GETs are counted as demand under their tags (``DemandRecorder``): a worker with
+/// `warm.predictive` re-requests, after an invalidation, the lists asked for often.
 @main
 struct ClassroomSessions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,6 +36,8 @@ struct ClassroomSessions: AsyncParsableCommand {
     @Option(help: "The cache's key prefix (the worker's `cache.prefix`).") var prefix = "tw"
     @Flag(help: "Also invalidate the teacher's tag directly after a write (read-your-writes before the worker acts).")
     var invalidateOnWrite = false
+    @Option(help: "Half-life in seconds of the recorded demand (predictive warming's memory).")
+    var demandHalfLifeSeconds = 600
 
     func run() async throws {
         var logger = Logger(label: "classroom-sessions")
@@ -47,12 +51,15 @@ struct ClassroomSessions: AsyncParsableCommand {
         cacheConfiguration.prefix = prefix
         cacheConfiguration.ttlPolicy = try CacheTTLPolicy.fromEnvironment(environment)
         let cache = TaggedCache(redis: redis, configuration: cacheConfiguration, logger: logger)
+        var demandConfiguration = DemandConfiguration(prefix: prefix)
+        demandConfiguration.halfLife = .seconds(demandHalfLifeSeconds)
+        let demand = DemandRecorder(redis: redis, configuration: demandConfiguration, logger: logger)
         let publisher = try Publisher(
             redis: redis, configuration: PublisherConfiguration(stream: stream, spoolPath: spool), logger: logger)
         let store = try await SessionStore.open(path: database)
         let application = Application(
             router: SessionsAPI.router(
-                store: store, cache: cache, publisher: publisher, invalidateOnWrite: invalidateOnWrite, logger: logger),
+                store: store, cache: cache, demand: demand, publisher: publisher, invalidateOnWrite: invalidateOnWrite, logger: logger),
             configuration: ApplicationConfiguration(
                 address: .hostname(host, port: port), serverName: "classroom-sessions"),
             onServerRunning: { channel in
@@ -66,6 +73,7 @@ struct ClassroomSessions: AsyncParsableCommand {
                 services: [.init(service: PublisherDrain(publisher: publisher)), .init(service: application)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        await demand.flush()
         await publisher.shutdown()
         await store.close()
         await redis.shutdown()

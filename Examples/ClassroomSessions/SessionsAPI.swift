@@ -10,12 +10,13 @@ import TagwavePublisher
 /// (written to SQLite, then `session.created` is published).
 enum SessionsAPI {
     static func router(
-        store: SessionStore, cache: TaggedCache, publisher: Publisher, invalidateOnWrite: Bool, logger: Logger
+        store: SessionStore, cache: TaggedCache, demand: DemandRecorder, publisher: Publisher, invalidateOnWrite: Bool,
+        logger: Logger
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let sessions = router.group("sessions")
         sessions.group()
-            .add(middleware: CacheDecorators.sessionList(cache))
+            .add(middleware: CacheDecorators.sessionList(cache, demand: demand))
             .get { request, _ -> Response in
                 guard let teacher = request.uri.queryParameters["teacher"].map(String.init), !teacher.isEmpty else {
                     throw HTTPError(.badRequest, message: "give the teacher: GET /sessions?teacher=ID")

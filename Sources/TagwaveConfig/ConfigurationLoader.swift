@@ -251,7 +251,7 @@ struct Reader {
     private mutating func readWarm(_ node: Node, into warm: inout WarmSettings) {
         let keys: Set<String> = [
             "delay_ms", "window_ms", "concurrency", "rate_per_s", "timeout_ms", "connect_timeout_ms", "retries", "backoff_ms",
-            "record_coalesced",
+            "record_coalesced", "predictive",
         ]
         guard let section = mapping(node, "warm", allowed: keys) else { return }
         for (name, item) in section {
@@ -276,9 +276,49 @@ struct Reader {
                     continue
                 }
                 warm.recordCoalesced = value
+            case "predictive": warm.predictive = readPredictive(item)
             default: break
             }
         }
+    }
+
+    private mutating func readPredictive(_ node: Node) -> PredictiveWarmSettings? {
+        guard let section = mapping(node, "warm.predictive", allowed: ["base_url", "min_per_minute", "max_per_tag"]) else { return nil }
+        var baseURL: String?
+        var minimum: Double?
+        var maximum: Int?
+        for (name, item) in section {
+            switch name.string ?? "" {
+            case "base_url":
+                guard let text = string(item, "warm.predictive.base_url") else { continue }
+                let before = problems.count
+                checkWarmTarget(text, item, "warm.predictive.base_url")
+                if problems.count > before { continue }
+                if text.contains("?") || text.contains("#") {
+                    problem(item, "warm.predictive.base_url '\(text)' has a query or fragment: recorded targets bring their own; give http://host:port[/prefix]")
+                    continue
+                }
+                baseURL = text
+            case "min_per_minute":
+                guard case .scalar(let scalar) = item, let value = Double(scalar.string), value.isFinite, value > 0 else {
+                    problem(item, "warm.predictive.min_per_minute must be a number of requests per minute above 0, e.g. 0.5")
+                    continue
+                }
+                minimum = value
+            case "max_per_tag": if let value = integer(item, "warm.predictive.max_per_tag", min: 1) { maximum = value }
+            default: break
+            }
+        }
+        guard let baseURL else {
+            // A base_url that is there but wrong has its own problem already.
+            if section.contains(where: { $0.0.string == "base_url" }) { return nil }
+            problem(node, "warm.predictive needs base_url: where recorded paths are requested, e.g. \"http://127.0.0.1:8080\"")
+            return nil
+        }
+        var settings = PredictiveWarmSettings(baseURL: baseURL)
+        settings.minimumPerMinute = minimum
+        settings.maximumPerTag = maximum
+        return settings
     }
 
     /// A `warm:` target the daemon can warm: an `http://` URL (it has no Swift closures, and no TLS).

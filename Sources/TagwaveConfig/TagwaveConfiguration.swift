@@ -84,6 +84,10 @@ public struct TagwaveConfiguration: Sendable {
 ///   retries: 2              # after the first attempt (timeouts, connection errors, 5xx, 408, 429)
 ///   backoff_ms: 200         # before the first retry, doubled per retry
 ///   record_coalesced: true  # a ledger row per coalesced request; false only counts them
+///   predictive:             # also warm what recorded demand predicts after each invalidation
+///     base_url: "http://127.0.0.1:8080"   # recorded paths are requested under it
+///     min_per_minute: 1     # the least expected request rate worth a warm
+///     max_per_tag: 10       # the most requested targets per invalidated tag
 /// ```
 public struct WarmSettings: Sendable, Hashable {
     /// `delay_ms`.
@@ -104,7 +108,24 @@ public struct WarmSettings: Sendable, Hashable {
     public var initialBackoff: Duration?
     /// `record_coalesced`.
     public var recordCoalesced: Bool?
+    /// `predictive`: nil when the section is absent.
+    public var predictive: PredictiveWarmSettings?
 
     /// Every field unset: the warmer's defaults.
     public init() {}
+}
+
+/// The `warm.predictive:` section (`TagwaveWarmer.PredictiveWarming` documents each field).
+public struct PredictiveWarmSettings: Sendable, Hashable {
+    /// `base_url`: `http://host:port[/prefix]`, required.
+    public var baseURL: String
+    /// `min_per_minute`.
+    public var minimumPerMinute: Double?
+    /// `max_per_tag`.
+    public var maximumPerTag: Int?
+
+    /// Predictive warming under `baseURL`, thresholds unset.
+    public init(baseURL: String) {
+        self.baseURL = baseURL
+    }
 }

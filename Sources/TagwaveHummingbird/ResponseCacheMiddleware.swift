@@ -21,6 +21,11 @@ import TagwaveCache
 /// - when Redis fails, the route runs uncached (`X-Cache: BYPASS`): the cache never takes a
 ///   service down.
 ///
+/// With a ``TagwaveCache/DemandRecorder``, every request the policy accepts is counted under its
+/// tags (path and query, whether answered from the cache or not), except those of the warmer
+/// itself (`User-Agent: tagwave-warmer/…`): predictive warming then re-requests, after a tag's
+/// invalidation, the paths most asked for under it.
+///
 /// Responses that set cookies or say `Cache-Control: no-store` or `private` are never stored.
 /// The route's response is buffered in memory to be stored; keep streaming routes out of the policy.
 ///
@@ -37,6 +42,8 @@ public struct ResponseCacheMiddleware<Context: RequestContext>: RouterMiddleware
     public let cache: TaggedCache
     /// What is cached, and how.
     public let policy: ResponseCachePolicy<Context>
+    /// Where requests are counted for predictive warming, if anywhere.
+    public let demand: DemandRecorder?
     private let revalidating = RevalidationClaims()
 
     /// A middleware storing responses in `cache` according to `policy`.
@@ -44,9 +51,11 @@ public struct ResponseCacheMiddleware<Context: RequestContext>: RouterMiddleware
     ///   - cache: the tagged cache (its Redis, prefix and TTL policy).
     ///   - policy: key, tags, TTL, condition and client caching; the defaults cache 2xx answers to
     ///     `GET` and `HEAD` under method, path and sorted query.
-    public init(cache: TaggedCache, policy: ResponseCachePolicy<Context> = .init()) {
+    ///   - demand: counts requests under their tags for predictive warming; nil records nothing.
+    public init(cache: TaggedCache, policy: ResponseCachePolicy<Context> = .init(), demand: DemandRecorder? = nil) {
         self.cache = cache
         self.policy = policy
+        self.demand = demand
     }
 
     /// Answers from the cache, or runs `next` and stores its response.
@@ -56,6 +65,7 @@ public struct ResponseCacheMiddleware<Context: RequestContext>: RouterMiddleware
         guard policy.condition(request, context) else { return try await next(request, context) }
         let key = policy.key(request, context)
         let tags = policy.tags(request, context)
+        if let demand, !Self.isWarmer(request) { demand.record(target: Self.demandTarget(request), tags: tags) }
         let fresh = cache.configuration.ttlPolicy.duration(for: policy.ttl(request, context))
         let now = Self.nowMilliseconds()
 
@@ -192,6 +202,19 @@ public struct ResponseCacheMiddleware<Context: RequestContext>: RouterMiddleware
         headers[.contentLength] = String(body.readableBytes)
         if request.method == .head { return Response(status: .init(code: cached.status), headers: headers) }
         return Response(status: .init(code: cached.status), headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+
+    // MARK: Demand
+
+    /// What the warmer requests again: the path and query as the client sent them.
+    static func demandTarget(_ request: Request) -> String {
+        let query = request.uri.query ?? ""
+        return query.isEmpty ? request.uri.path : request.uri.path + "?" + query
+    }
+
+    /// A request of the Tagwave warmer (its User-Agent), never counted as demand.
+    static func isWarmer(_ request: Request) -> Bool {
+        request.headers[.userAgent]?.hasPrefix("tagwave-warmer/") ?? false
     }
 
     static func nowMilliseconds() -> Int64 {

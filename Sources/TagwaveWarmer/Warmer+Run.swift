@@ -64,12 +64,13 @@ extension Warmer {
             await withDiscardingTaskGroup { group in
                 while true {
                     let now = Self.monotonicNow()
-                    let (requests, completions, stopping) = inbox.withLock { inbox in
+                    var (requests, completions, invalidated, stopping) = inbox.withLock { inbox in
                         defer {
                             inbox.requests.removeAll(keepingCapacity: true)
                             inbox.completions.removeAll(keepingCapacity: true)
+                            inbox.invalidated.removeAll(keepingCapacity: true)
                         }
-                        return (inbox.requests, inbox.completions, inbox.stopping)
+                        return (inbox.requests, inbox.completions, inbox.invalidated, inbox.stopping)
                     }
                     let stop = stopping || Task.isCancelled
                     for (job, attempt) in completions {
@@ -81,6 +82,7 @@ extension Warmer {
                             await drop(requests, state: &state)
                         }
                     } else {
+                        if !invalidated.isEmpty { requests += await predictedRequests(following: invalidated) }
                         if !requests.isEmpty { await admit(requests, state: &state) }
                         startDueJobs(&state, group: &group, http: http)
                     }

@@ -73,6 +73,8 @@ public final class Warmer: WarmScheduling, Service, Sendable {
     struct Inbox {
         var requests: [WarmPlan.Request] = []
         var completions: [(job: Int, attempt: WarmPlan.Attempt)] = []
+        /// Invalidated tags to forecast (predictive warming), each with its event.
+        var invalidated: [(tag: String, eventID: String)] = []
         /// Graceful shutdown was requested.
         var stopping = false
         /// ``Warmer/run()`` returned: requests are dropped.
@@ -139,6 +141,24 @@ public final class Warmer: WarmScheduling, Service, Sendable {
                 metadata: ["tagwave.event.id": "\(eventID)", "tagwave.warm.dropped": "\(dropped)"])
         }
         if accepted > 0 { wakeUp.signal() }
+    }
+
+    /// True with ``WarmerConfiguration/predictive`` set: the worker then hands over every batch's
+    /// invalidated tags.
+    public var followsInvalidations: Bool { configuration.predictive != nil }
+
+    /// Queues, for predictive warming, the tags a batch invalidated (`eventIDs[i]` invalidated
+    /// `tags[i]`) and returns at once; the warmer's loop forecasts their demand and schedules what
+    /// it predicts. Does nothing without ``WarmerConfiguration/predictive``.
+    public func followInvalidations(tags: [String], eventIDs: [String]) async {
+        guard configuration.predictive != nil, !tags.isEmpty else { return }
+        precondition(tags.count == eventIDs.count, "one event per invalidated tag")
+        let accepted = inbox.withLock { inbox -> Bool in
+            guard !inbox.stopped, !inbox.stopping, inbox.invalidated.count < configuration.maxQueuedRequests else { return false }
+            inbox.invalidated += zip(tags, eventIDs).prefix(configuration.maxQueuedRequests - inbox.invalidated.count).map { ($0, $1) }
+            return true
+        }
+        if accepted { wakeUp.signal() }
     }
 
     // MARK: Internals shared with the extensions

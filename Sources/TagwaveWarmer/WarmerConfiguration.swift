@@ -49,6 +49,9 @@ public struct WarmerConfiguration: Sendable {
     /// Requests waiting to be claimed beyond this are dropped (counted, logged): a bound on memory
     /// when the warmer is not running or Redis is slow.
     public var maxQueuedRequests: Int = 100_000
+    /// Predictive warming: after each invalidation, also warm the targets observed demand predicts
+    /// (``PredictiveWarming``); nil, the default, warms only what rules and handlers ask for.
+    public var predictive: PredictiveWarming?
 
     /// A configuration with defaults for the warmer named `owner` (the worker's consumer name).
     public init(owner: String) {
@@ -57,4 +60,30 @@ public struct WarmerConfiguration: Sendable {
 
     /// ``window``, or ``delay`` when it is nil.
     public var effectiveWindow: Duration { window ?? delay }
+}
+
+/// Predictive warming: after a tag is invalidated, the warmer asks the tag's recorded demand
+/// (`TagwaveCache.DemandForecaster`, fed by `DemandRecorder`s such as the response cache
+/// middleware's) which targets are expected at least ``minimumPerMinute`` times a minute, and warms
+/// the ``maximumPerTag`` most requested of them as `baseURL + target`, on behalf of the first event
+/// of the batch that invalidated the tag. Those requests go through the same delay, coalescing,
+/// rate limit, retries and ledger rows as those of rules.
+///
+/// The prediction is the recent request rate, exponentially smoothed over the recorders'
+/// half-life: what was asked for often, lately, is expected to be asked for again soon.
+public struct PredictiveWarming: Sendable, Hashable {
+    /// Where recorded targets are requested: `http://host:port` with an optional path prefix,
+    /// no trailing `/` (targets start with one).
+    public var baseURL: String
+    /// The least expected rate worth a warm request. Default 1 a minute.
+    public var minimumPerMinute: Double = 1
+    /// Targets warmed per invalidated tag at most, most requested first. Default 10.
+    public var maximumPerTag: Int = 10
+
+    /// Predictive warming of targets under `baseURL`, with the default thresholds.
+    public init(baseURL: String, minimumPerMinute: Double = 1, maximumPerTag: Int = 10) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.minimumPerMinute = minimumPerMinute
+        self.maximumPerTag = maximumPerTag
+    }
 }

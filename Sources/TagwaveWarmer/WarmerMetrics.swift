@@ -4,8 +4,13 @@
 /// ``succeeded``, ``failed``, ``skipped`` or ``dropped``, or is still ``pending``:
 /// `scheduled == coalesced + succeeded + failed + skipped + dropped + pending`.
 public struct WarmerMetrics: Sendable, Hashable, Codable {
-    /// Requests received through ``Warmer/schedule(targets:eventID:)``.
+    /// Requests received through ``Warmer/schedule(targets:eventID:)``, and those predictive warming
+    /// made (counted in ``predicted`` too).
     public var scheduled = 0
+    /// Requests predictive warming made from recorded demand after invalidations.
+    public var predicted = 0
+    /// Demand forecasts that failed (Redis did not answer); their tags were not followed.
+    public var forecastFailures = 0
     /// Requests covered by another request's job in the same window (this worker's or another's).
     public var coalesced = 0
     /// Jobs whose warmer succeeded.

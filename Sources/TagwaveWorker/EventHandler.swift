@@ -51,4 +51,20 @@ public struct PermanentHandlerError: Error, Sendable, CustomStringConvertible {
 public protocol WarmScheduling: Sendable {
     /// Schedules warm targets requested by the event `eventID`.
     func schedule(targets: [String], eventID: String) async
+
+    /// Whether it wants every batch's invalidated tags (``followInvalidations(tags:eventIDs:)``),
+    /// for predictive warming. False by default.
+    var followsInvalidations: Bool { get }
+
+    /// Hands over the tags a batch invalidated, after they were applied, committed and
+    /// acknowledged: `eventIDs[i]` is the event that invalidated `tags[i]` (a tag may repeat).
+    func followInvalidations(tags: [String], eventIDs: [String]) async
+}
+
+extension WarmScheduling {
+    /// False: only the targets rules and handlers name are scheduled.
+    public var followsInvalidations: Bool { false }
+
+    /// Does nothing.
+    public func followInvalidations(tags: [String], eventIDs: [String]) async {}
 }

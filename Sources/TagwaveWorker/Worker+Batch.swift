@@ -121,6 +121,9 @@ extension Worker {
         var batchTags: [String] = []
         batchTags.reserveCapacity(2 * handled.count)
         var warmJobs: [(targets: [String], eventID: String)] = []
+        // For predictive warming: the event of each entry of `batchTags`.
+        let followed = warmer?.followsInvalidations == true
+        var batchTagEvents: [String] = []
         for index in handled.indices {
             // Already in the ledger, or earlier in this batch (redelivery, replay, two producers).
             if !recorded.insert(handled[index].eventID).inserted {
@@ -206,6 +209,7 @@ extension Worker {
                 continue
             }
             batchTags += tags
+            if followed { batchTagEvents += repeatElement(handled[index].eventID, count: tags.count) }
             if !warm.isEmpty { warmJobs.append((warm, handled[index].eventID)) }
             handled[index].tags = tags
         }
@@ -250,14 +254,16 @@ extension Worker {
         let lostCount = lost.count
         let tagCount = invalidation.tags.count
         let entries = invalidation.entries
+        let followedTags = followed ? batchTags : []
 
         try await commits.makeRoom()
-        commits.start { [self, acknowledge, warmJobs, duplicates, retried, debugLines] in
+        commits.start { [self, acknowledge, warmJobs, followedTags, batchTagEvents, duplicates, retried, debugLines] in
             defer { heartbeat?.cancel() }
             let commit = try await ledger.record(ledgerBatch)
             try await redis.xack(configuration.stream, group: configuration.group, ids: acknowledge)
             if let warmer {
                 for job in warmJobs { await warmer.schedule(targets: job.targets, eventID: job.eventID) }
+                if !followedTags.isEmpty { await warmer.followInvalidations(tags: followedTags, eventIDs: batchTagEvents) }
             }
             shared.counters.withLock {
                 $0.processed += handledCount - commit.alreadyRecordedEventIDs.count

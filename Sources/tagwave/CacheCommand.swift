@@ -4,12 +4,12 @@ import Logging
 import TagwaveCache
 import TagwaveRedis
 
-/// `tagwave cache get|set|invalidate|stats`: for operators debugging a live cache.
+/// `tagwave cache get|set|invalidate|stats|demand`: for operators debugging a live cache.
 struct CacheCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cache",
         abstract: "Read, write and invalidate tagged cache entries (the protocol of docs/cache-protocol.md).",
-        subcommands: [Get.self, Set.self, Invalidate.self, Stats.self]
+        subcommands: [Get.self, Set.self, Invalidate.self, Stats.self, Demand.self]
     )
 
     struct CacheOptions: ParsableArguments {
@@ -109,6 +109,50 @@ struct CacheCommand: AsyncParsableCommand {
                     ["redis keyspace hit rate", hitRate],
                 ]).rendered)
             }
+        }
+    }
+
+    struct Demand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the recorded demand under tags: what predictive warming would warm after their invalidation.",
+            discussion: """
+                Example: tagwave cache demand teacher:123 --min-per-minute 1
+                Targets are those DemandRecorders (the response cache middleware's) counted under each tag, most \
+                requested first, with the request rate expected from their recent requests.
+                """)
+        @OptionGroup var options: CacheOptions
+        @Argument(help: "Tags to look up.") var tags: [String]
+        @Option(help: "Show only targets expected at least this many times a minute (the worker's warm.predictive.min_per_minute).")
+        var minPerMinute = 0.001
+        @Option(help: "Targets per tag at most.") var limit = 20
+        @Flag(help: "Print JSON.") var json = false
+
+        func validate() throws {
+            guard minPerMinute > 0 else { throw ValidationError("--min-per-minute must be above 0") }
+            guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                let redis = try options.redis.client(label: "tagwave.cache")
+                let forecasts = try await DemandForecaster(redis: redis, prefix: options.prefix)
+                    .forecast(tags: tags, minimumPerMinute: minPerMinute, limit: limit)
+                if json {
+                    let rows = zip(tags, forecasts).map { DemandRow(tag: $0, targets: $1) }
+                    print(try JSONText.encode(rows))
+                    return
+                }
+                let rows = zip(tags, forecasts).flatMap { tag, targets in
+                    targets.isEmpty
+                        ? [[tag, "-", "-"]] : targets.map { [tag, $0.target, String(format: "%.3g", $0.perMinute)] }
+                }
+                print(Table(["TAG", "TARGET", "EXPECTED PER MINUTE"], rows).rendered)
+            }
+        }
+
+        struct DemandRow: Encodable {
+            var tag: String
+            var targets: [PredictedTarget]
         }
     }
 }

@@ -117,5 +117,11 @@ extension WarmerConfiguration {
         if let retries = warm.retries { self.retries = retries }
         if let backoff = warm.initialBackoff { initialBackoff = backoff }
         if let record = warm.recordCoalesced { recordCoalesced = record }
+        if let settings = warm.predictive {
+            var predictive = PredictiveWarming(baseURL: settings.baseURL)
+            if let minimum = settings.minimumPerMinute { predictive.minimumPerMinute = minimum }
+            if let maximum = settings.maximumPerTag { predictive.maximumPerTag = maximum }
+            self.predictive = predictive
+        }
     }
 }

@@ -35,7 +35,7 @@ struct CacheDemandTests {
             #expect(abs(rate - expected) / expected < 0.01, "\(rate) per minute, expected \(expected)")
 
             let hot = try await forecaster.forecast(tags: ["teacher:1"], minimumPerMinute: 1, limit: 10)
-            #expect(hot == [[PredictedTarget(target: "/sessions?teacher=1", perMinute: all[0][0].perMinute)]])
+            #expect(hot.map { $0.map(\.target) } == [["/sessions?teacher=1"]])
         }
     }
 
@@ -44,20 +44,25 @@ struct CacheDemandTests {
             let redis = server.client()
             let demand = Self.recorder(redis) { $0.halfLife = .seconds(1) }
             for _ in 0..<8 { demand.record(target: "/old", tags: ["t"]) }
+            let firstSent = ContinuousClock.now
             await demand.flush()
-            let firstFlush = ContinuousClock.now
+            let firstDone = ContinuousClock.now
             try await Task.sleep(for: .seconds(2))
             for _ in 0..<4 { demand.record(target: "/new", tags: ["t"]) }
+            let secondSent = ContinuousClock.now
             await demand.flush()
-            let apart = ContinuousClock.now - firstFlush
+            let secondDone = ContinuousClock.now
 
             let forecast = try await DemandForecaster(redis: redis).forecast(tags: ["t"], minimumPerMinute: 1e-9, limit: 10)[0]
             #expect(forecast.map(\.target) == ["/new", "/old"], "8 requests two half-lives ago weigh as 2: less than 4 now")
             let ratio = forecast[1].perMinute / forecast[0].perMinute
-            // 8 × 2^-s / 4 with s the seconds between the flushes (at least 2).
-            let seconds = Double(apart.components.seconds) + Double(apart.components.attoseconds) / 1e18
-            let expected = 2 * pow(2, -seconds)
-            #expect(ratio <= 0.5 + 0.02 && abs(ratio - expected) < 0.1, "old/new = \(ratio), expected about \(expected)")
+            // 8 × 2^-s / 4, with s the seconds between the two scripts' runs: bracketed by the clock
+            // around the two flushes (a loaded machine may stretch either).
+            func seconds(_ duration: Duration) -> Double {
+                Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            }
+            let lowest = 2 * pow(2, -seconds(secondDone - firstSent)), highest = 2 * pow(2, -seconds(secondSent - firstDone))
+            #expect(ratio >= lowest * 0.99 && ratio <= highest * 1.01, "old/new = \(ratio), expected within \(lowest)...\(highest)")
         }
     }
 

@@ -65,6 +65,43 @@ struct ConfigurationTests {
         #expect(problems.first?.description.hasPrefix("\(path):1:") == true)
     }
 
+    @Test func predictiveWarmingNamesItsBaseURLAndThresholds() throws {
+        let path = try write("""
+            warm:
+              delay_ms: 50
+              predictive: { base_url: "http://10.0.0.5:8080/api/", min_per_minute: 0.5, max_per_tag: 3 }
+            """)
+        let predictive = try #require(try ConfigurationLoader.load(path: path, environment: [:], consumer: "h").warm.predictive)
+        #expect(predictive.baseURL == "http://10.0.0.5:8080/api/")
+        #expect(predictive.minimumPerMinute == 0.5 && predictive.maximumPerTag == 3)
+        #expect(try ConfigurationLoader.load(path: try write("warm: { delay_ms: 5 }"), environment: [:], consumer: "h").warm.predictive == nil)
+    }
+
+    @Test func aPredictiveSectionWithoutABaseURLOrWithBadThresholdsIsRefusedWithTheLine() throws {
+        let path = try write("""
+            warm:
+              predictive:
+                min_per_minute: 0
+                max_per_tag: 0
+                treshold: 1
+            rules:
+              - event: a
+                invalidate: ["a"]
+            """)
+        let problems = ConfigurationLoader.check(path: path)
+        let byLine = Dictionary(grouping: problems, by: \.line)
+        #expect(byLine[3]?.first?.message.contains("min_per_minute must be a number of requests per minute above 0") == true)
+        #expect(byLine[4]?.first?.message.contains("warm.predictive.max_per_tag is 0; it must be at least 1") == true)
+        #expect(byLine[5]?.first?.message.contains("unknown key `treshold` in warm.predictive") == true)
+        #expect(problems.contains { $0.message.contains("warm.predictive needs base_url") })
+        for (url, reason) in [
+            ("https://app:8443", "uses https"), ("app:8080", "is not an http:// URL"), ("http://app:8080/?x=1", "has a query"),
+        ] {
+            let problems = ConfigurationLoader.check(path: try write("warm: { predictive: { base_url: \"\(url)\" } }"))
+            #expect(problems.count == 1 && problems[0].line == 1 && problems[0].message.contains(reason), "\(url): \(problems)")
+        }
+    }
+
     @Test func aClusterIsGivenByItsSeedNodesWhichTakeTheRedisSettings() throws {
         let path = try write("""
             redis:

@@ -56,6 +56,40 @@ struct MiddlewareSemanticsTests {
         }
     }
 
+    @Test func requestsTheCacheMayAnswerAreCountedAsDemandButNotTheWarmersOwn() async throws {
+        try await RedisServer.with { server in
+            let redis = server.client(logger: quietLogger())
+            let cache = TaggedCache(redis: redis, logger: quietLogger())
+            var configuration = DemandConfiguration()
+            configuration.flushInterval = .seconds(3600)  // flushed below
+            let demand = DemandRecorder(redis: redis, configuration: configuration, logger: quietLogger())
+            var policy = ResponseCachePolicy<BasicRequestContext>()
+            policy.tags = { request, _ in ["item:\(request.uri.queryParameters["id"] ?? "-")"] }
+            let router = Router()
+            router.add(middleware: ResponseCacheMiddleware(cache: cache, policy: policy, demand: demand))
+            router.get("item") { _, _ in Self.text("item") }
+            router.post("item") { _, _ in Self.text("posted") }
+            let app = Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: quietLogger())
+            try await app.test(.live) { client in
+                for _ in 0..<2 { _ = try await client.execute(uri: "/item?id=1", method: .get, headers: [:], body: nil) }
+                _ = try await client.execute(uri: "/item?id=2", method: .head, headers: [:], body: nil)
+                for _ in 0..<3 {
+                    _ = try await client.execute(
+                        uri: "/item?id=1", method: .get, headers: [.userAgent: "tagwave-warmer/1"], body: nil)
+                }
+                _ = try await client.execute(uri: "/item?id=1", method: .post, headers: [:], body: nil)
+            }
+            await demand.flush()
+            #expect(demand.recorded == 3, "two GETs and a HEAD; not the warmer's GETs nor the POST")
+            let forecast = try await DemandForecaster(redis: redis).forecast(tags: ["item:1", "item:2"], minimumPerMinute: 1e-9, limit: 5)
+            #expect(forecast.map { $0.map(\.target) } == [["/item?id=1"], ["/item?id=2"]])
+            let expected = 2 / (600 / 0.693_147_180_559_945_3) * 60
+            #expect(abs((forecast[0].first?.perMinute ?? 0) - expected) / expected < 0.01)
+            await redis.shutdown()
+        }
+    }
+
     @Test func concurrentMissesRunTheRouteOnce() async throws {
         try await withApp(
             route: { _, call in

@@ -56,7 +56,7 @@ struct WarmerHarness {
 
     func warmer(
         owner: String = "w1", redis: RedisClient? = nil, delay: Duration = .milliseconds(50), window: Duration? = nil,
-        timeout: Duration = .seconds(2), retries: Int = 2, ratePerSecond: Double? = nil
+        timeout: Duration = .seconds(2), retries: Int = 2, ratePerSecond: Double? = nil, predictive: PredictiveWarming? = nil
     ) -> Warmer {
         var configuration = WarmerConfiguration(owner: owner)
         configuration.delay = delay
@@ -68,6 +68,7 @@ struct WarmerHarness {
         configuration.maxBackoff = .milliseconds(50)
         configuration.ratePerSecond = ratePerSecond
         configuration.shutdownGrace = .milliseconds(200)
+        configuration.predictive = predictive
         var logger = Logger(label: "test.warmer")
         logger.logLevel = .warning
         return Warmer(redis: redis ?? self.redis, ledger: ledger, configuration: configuration, logger: logger)

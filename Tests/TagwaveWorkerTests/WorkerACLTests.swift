@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import TagwaveCache
 import TagwaveLedger
@@ -48,6 +49,35 @@ struct WorkerACLTests {
             #expect(try await h.cache.reclaim() >= 1)
             try await h.eventually { try await h.redis.send(RedisCommand("XLEN", "events")).int == 0 }
             try await h.eventually { try await h.pending() == 0 }  // acknowledged after the commit
+        }
+    }
+
+    @Test func theAppsCacheAndDemandAndTheWorkersForecastNeedNoCommandBeyondTheirACLs() async throws {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("users-\(UUID().uuidString).acl").path
+        try FileManager.default.copyItem(atPath: Self.aclFile, toPath: copy)
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        try await WorkerHarness.with(arguments: ["--aclfile", copy], username: "tagwave-worker", password: "CHANGE_ME") { h in
+            let app = h.server.client(username: "tagwave-app", password: "CHANGE_ME")
+            defer { Task { await app.shutdown() } }
+            let refused = await #expect(throws: RedisError.self) { try await app.send(RedisCommand("XREADGROUP", "GROUP", "g", "c", "STREAMS", "events", ">")) }
+            #expect(refused?.serverMessage?.hasPrefix("NOPERM") == true)
+
+            // The application: a tagged cache with stampede protection, and the demand it records.
+            let cache = TaggedCache(redis: app, logger: Logger(label: "test.app"))
+            let value = try await cache.getOrSet("sessions:teacher:t1", tags: ["teacher:t1"], ttl: 60) { ["s1"] }
+            #expect(try await cache.get("sessions:teacher:t1", as: [String].self, tags: ["teacher:t1"]) == value)
+            var configuration = DemandConfiguration()
+            configuration.maxTargetsPerTag = 1  // trims too
+            let demand = DemandRecorder(redis: app, configuration: configuration, logger: Logger(label: "test.app"))
+            for _ in 0..<3 { demand.record(target: "/sessions?teacher=t1", tags: ["teacher:t1"]) }
+            demand.record(target: "/teachers/t1", tags: ["teacher:t1"])
+            await demand.flush()
+            #expect(demand.dropped == 0)
+            try await cache.invalidate(tag: "teacher:t1")
+
+            // The worker's warmer reads it back for predictive warming.
+            let forecast = try await DemandForecaster(redis: h.redis).forecast(tags: ["teacher:t1"], minimumPerMinute: 1e-9, limit: 5)
+            #expect(forecast.first?.map(\.target) == ["/sessions?teacher=t1"])
         }
     }
 }
