@@ -178,6 +178,7 @@ final class AdminMonitor: Sendable {
         add(metrics.warmFailed, warm.failed, before.failed)
         add(metrics.warmCoalesced, warm.coalesced, before.coalesced)
         add(metrics.warmDropped, warm.dropped, before.dropped)
+        add(metrics.warmPredicted, warm.predicted, before.predicted)
     }
 
     private func setGauges(_ sample: HealthSample, report: HealthReport) {

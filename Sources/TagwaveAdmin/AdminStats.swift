@@ -33,14 +33,19 @@ public struct AdminStats: Sendable, Hashable, Codable {
         public var coalesced: Int
         /// Requests dropped (queue full, shutting down).
         public var dropped: Int
+        /// Requests predictive warming made from recorded demand (among ``scheduled``).
+        public var predicted: Int
 
         /// Counts.
-        public init(scheduled: Int = 0, succeeded: Int = 0, failed: Int = 0, coalesced: Int = 0, dropped: Int = 0) {
+        public init(
+            scheduled: Int = 0, succeeded: Int = 0, failed: Int = 0, coalesced: Int = 0, dropped: Int = 0, predicted: Int = 0
+        ) {
             self.scheduled = scheduled
             self.succeeded = succeeded
             self.failed = failed
             self.coalesced = coalesced
             self.dropped = dropped
+            self.predicted = predicted
         }
     }
 

@@ -60,6 +60,10 @@ extension MetricSeries {
     public static let warmJobs = MetricSeries(
         "tagwave_warm_jobs_total", .counter,
         "Warm requests by outcome: scheduled, succeeded, failed, coalesced, dropped.")
+    /// Warm requests predictive warming made from recorded demand (counted in `warmJobs` too).
+    public static let warmPredicted = MetricSeries(
+        "tagwave_warm_predicted_total", .counter,
+        "Warm requests predictive warming made from recorded demand (also counted as scheduled).")
 
     // MARK: Histograms
 
@@ -104,7 +108,7 @@ extension MetricSeries {
     /// Every series, in the order docs/metrics.md lists them.
     public static let all: [MetricSeries] = [
         eventsProcessed, eventsDeadLettered, handlerFailures, eventsDuplicate, eventsLost, batches, tagsInvalidated,
-        entriesInvalidated, warmJobs, handlerDuration, batchSize, invalidationLag, pending, consumerLag, streamLength,
+        entriesInvalidated, warmJobs, warmPredicted, handlerDuration, batchSize, invalidationLag, pending, consumerLag, streamLength,
         deadLetters, memoryTierEntries, memoryTierBytes, healthStatus, redisLatency,
     ]
 }

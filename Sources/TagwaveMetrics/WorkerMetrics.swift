@@ -41,6 +41,8 @@ public struct WorkerMetrics: Sendable {
     public let warmCoalesced: Counter
     /// ``MetricSeries/warmJobs`` with `outcome="dropped"`.
     public let warmDropped: Counter
+    /// ``MetricSeries/warmPredicted``.
+    public let warmPredicted: Counter
 
     /// ``MetricSeries/handlerDuration`` (a timer: a histogram in seconds).
     public let handlerDuration: Timer
@@ -88,6 +90,7 @@ public struct WorkerMetrics: Sendable {
         warmFailed = counter(.warmJobs, [("outcome", "failed")])
         warmCoalesced = counter(.warmJobs, [("outcome", "coalesced")])
         warmDropped = counter(.warmJobs, [("outcome", "dropped")])
+        warmPredicted = counter(.warmPredicted)
         handlerDuration = Timer(label: MetricSeries.handlerDuration.name, dimensions: [], factory: factory)
         batchSize = Recorder(label: MetricSeries.batchSize.name, dimensions: [], aggregate: true, factory: factory)
         invalidationLag = Timer(label: MetricSeries.invalidationLag.name, dimensions: [], factory: factory)

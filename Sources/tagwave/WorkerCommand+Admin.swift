@@ -42,7 +42,7 @@ extension WorkerCommand {
                 let metrics = warmer.metrics
                 return AdminStats.WarmJobs(
                     scheduled: metrics.scheduled, succeeded: metrics.succeeded, failed: metrics.failed,
-                    coalesced: metrics.coalesced, dropped: metrics.dropped)
+                    coalesced: metrics.coalesced, dropped: metrics.dropped, predicted: metrics.predicted)
             }
         }
         return try AdminServer(
