@@ -11,7 +11,8 @@ extension Warmer {
         guard let predictive = configuration.predictive else { return [] }
         var firstEvent: [String: String] = [:]
         var tags: [String] = []
-        for (tag, eventID) in invalidated where firstEvent.updateValue(firstEvent[tag] ?? eventID, forKey: tag) == nil {
+        for (tag, eventID) in invalidated where firstEvent[tag] == nil {
+            firstEvent[tag] = eventID
             tags.append(tag)
         }
         let forecasts: [[PredictedTarget]]

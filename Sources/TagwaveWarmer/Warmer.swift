@@ -158,7 +158,13 @@ public final class Warmer: WarmScheduling, Service, Sendable {
             inbox.invalidated += zip(tags, eventIDs).prefix(configuration.maxQueuedRequests - inbox.invalidated.count).map { ($0, $1) }
             return true
         }
-        if accepted { wakeUp.signal() }
+        if accepted {
+            wakeUp.signal()
+        } else {
+            logger.warning(
+                "invalidated tags not followed by predictive warming: the warmer is stopped or its queue is full",
+                metadata: ["tagwave.tags": "\(tags.count)"])
+        }
     }
 
     // MARK: Internals shared with the extensions

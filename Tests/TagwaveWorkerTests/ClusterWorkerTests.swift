@@ -48,6 +48,25 @@ struct ClusterWorkerTests {
         } }
     }
 
+    @Test func demandIsRecordedAndForecastForTagsOnEveryNode() async throws {
+        try await RedisCluster.with { cluster in try await cluster.withClient { client in
+            let demand = DemandRecorder(redis: client, logger: Self.quiet)
+            let teachers = (0..<20).map { "teacher:t\($0)" }
+            for (index, tag) in teachers.enumerated() {
+                for _ in 0...index { demand.record(target: "/sessions?teacher=t\(index)", tags: [tag]) }
+            }
+            await demand.flush()
+            #expect(demand.dropped == 0)
+            // One script call per tag, each on the node of the tag's slot.
+            var owners = Set<String>()
+            for tag in teachers { owners.insert(try await client.owner(ofSlot: ClusterSlot.of("{\(tag)}"))) }
+            #expect(owners.count == 3)
+            let forecasts = try await DemandForecaster(redis: client).forecast(tags: teachers, minimumPerMinute: 1e-9, limit: 5)
+            #expect(forecasts.map { $0.map(\.target) } == teachers.indices.map { ["/sessions?teacher=t\($0)"] })
+            #expect(forecasts[19][0].perMinute > forecasts[0][0].perMinute * 19)
+        } }
+    }
+
     @Test func memoryTiersStayCoherentWhenTheFirstSeedIsDown() async throws {
         try await RedisCluster.with { cluster in
             let down = try ClosedPort()
