@@ -6,12 +6,16 @@ import Testing
 
 @Suite("A node that leaves a cluster's slot map")
 struct ClusterNodeRetirementTests {
-    /// Connections to `node` named `name` (`CLIENT LIST`): the cluster client's, not this test's own.
-    private func connections(_ cluster: RedisCluster, node: Int, named name: String) async throws -> Int {
+    /// Connections to `node` named `name` (`CLIENT LIST` lines): the cluster client's, not this test's own.
+    private func connectionLines(_ cluster: RedisCluster, node: Int, named name: String) async throws -> [Substring] {
         try await cluster.withNode(node) { client in
             let list = try await client.send(RedisCommand("CLIENT", "LIST")).string ?? ""
-            return list.split(whereSeparator: \.isNewline).filter { $0.contains(" name=\(name) ") }.count
+            return list.split(whereSeparator: \.isNewline).filter { $0.contains(" name=\(name) ") }
         }
+    }
+
+    private func connections(_ cluster: RedisCluster, node: Int, named name: String) async throws -> Int {
+        try await connectionLines(cluster, node: node, named: name).count
     }
 
     @Test func aNodeReshardedEmptyHasItsConnectionsClosed() async throws {
@@ -77,12 +81,17 @@ struct ClusterNodeRetirementTests {
             try await client.send(RedisCommand("SET", RedisArgument("k\(probe)"), "moved"))
             #expect(!client.nodeAddresses.contains("127.0.0.1:\(cluster.nodes[leaving].port)"))
             var after = before
-            let closing = ContinuousClock.now + .seconds(10)
+            let closing = ContinuousClock.now + .seconds(30)
             while ContinuousClock.now < closing, after > 0 {
                 try await Task.sleep(for: .milliseconds(100))
                 after = try await connections(cluster, node: leaving, named: "retiring-test")
             }
-            #expect(after == 0, "\(before) connections before, \(after) after")
+            // CI once saw one connection left after 10 s on a loaded host: say which (its age tells an
+            // old connection never closed from one opened again) and which pools the client holds.
+            let left = after == 0 ? [] : try await connectionLines(cluster, node: leaving, named: "retiring-test")
+            #expect(
+                after == 0,
+                "\(before) connections before, \(after) after: \(left.joined(separator: "\n")); the client holds pools for \(client.nodeAddresses)")
             #expect(try await client.send(RedisCommand("GET", RedisArgument("k\(probe)"))).string == "moved")
         }
     }
