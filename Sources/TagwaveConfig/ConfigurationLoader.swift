@@ -9,7 +9,10 @@ import Yams
 public enum ConfigurationLoader {
     /// Loads `path` (or, when nil, `TAGWAVE_CONFIG`, or defaults) and applies the environment.
     ///
-    /// Environment: `REDIS_URL`, `REDIS_HOST`, `REDIS_PORT`, `REDIS_USERNAME`, `REDIS_PASSWORD`, `REDIS_DB`, `REDIS_CLUSTER`,
+    /// Environment: every single-valued key of the `redis`, `stream`, `ledger`, `cache`, `admin` and
+    /// `warm` sections as `TAGWAVE_<SECTION>_<KEY>` (`TAGWAVE_STREAM_BATCH_SIZE`,
+    /// `TAGWAVE_WARM_PREDICTIVE_BASE_URL`), checked like the file's values; then `REDIS_URL`,
+    /// `REDIS_HOST`, `REDIS_PORT`, `REDIS_USERNAME`, `REDIS_PASSWORD`, `REDIS_DB`, `REDIS_CLUSTER`,
     /// `TAGWAVE_LEDGER`, `TAGWAVE_STREAM`, `TAGWAVE_GROUP`, `TAGWAVE_CONSUMER`, `TAGWAVE_ADMIN_BIND`,
     /// `TAGWAVE_ADMIN_TOKEN`, `CACHE_DEFAULT_TTL`.
     /// - Throws: ``ConfigurationError`` listing every problem.
@@ -61,6 +64,34 @@ public enum ConfigurationLoader {
         return "\"\(name)\" contains /, which is kept for the extra consumers of stream.concurrency (NAME/2, NAME/3, …): use another character, e.g. \"\(name.replacingOccurrences(of: "/", with: "-"))\""
     }
 
+    /// The sections whose keys `TAGWAVE_<SECTION>_<KEY>` variables set.
+    static let variableSections = ["redis", "stream", "ledger", "cache", "admin", "warm"]
+
+    /// Applies `TAGWAVE_<SECTION>_<KEY>=value` (and `TAGWAVE_WARM_PREDICTIVE_<KEY>`) as if the file
+    /// said `section: { key: value }`, through the same reader: a bad value or an unknown key is a
+    /// problem named after the variable. Empty values are ignored; variables of other sections
+    /// (`TAGWAVE_CONFIG`, `TAGWAVE_LOG_LEVEL`) are not settings.
+    private static func applySettingVariables(
+        _ environment: [String: String], to configuration: inout TagwaveConfiguration, problems: inout [ConfigurationProblem]
+    ) {
+        // Sorted, so that problems come in a stable order and a predictive base URL before its thresholds.
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("TAGWAVE_") && !value.isEmpty {
+            let words = name.dropFirst("TAGWAVE_".count).lowercased()
+            guard let section = variableSections.first(where: { words.hasPrefix($0 + "_") }) else { continue }
+            var key = String(words.dropFirst(section.count + 1))
+            var node = Node.scalar(.init(value))
+            if section == "warm", key.hasPrefix("predictive_") {
+                key = String(key.dropFirst("predictive_".count))
+                node = .mapping(Node.Mapping([(Node(key), node)]))
+                key = "predictive"
+            }
+            var reader = Reader(file: name)
+            let keyed = Node.mapping(Node.Mapping([(Node(key), node)]))
+            reader.read(root: .mapping(Node.Mapping([(Node(section), keyed)])), into: &configuration)
+            problems += reader.problems
+        }
+    }
+
     static func hostName() -> String {
         ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "tagwave"
     }
@@ -69,6 +100,7 @@ public enum ConfigurationLoader {
         _ environment: [String: String], to configuration: inout TagwaveConfiguration, problems: inout [ConfigurationProblem], consumerGiven: Bool
     ) {
         func problem(_ message: String) { problems.append(ConfigurationProblem(file: "environment", line: 0, column: 0, message: message)) }
+        applySettingVariables(environment, to: &configuration, problems: &problems)
         do {
             configuration.redis = try RedisConfiguration.fromEnvironment(environment, base: configuration.redis)
         } catch {
@@ -123,6 +155,11 @@ struct Reader {
             return
         }
         guard let root else { return }  // an empty file: defaults
+        read(root: root, into: &configuration)
+    }
+
+    /// Reads a composed document (the file's, or one an environment variable stands for).
+    mutating func read(root: Node, into configuration: inout TagwaveConfiguration) {
         guard let mapping = mapping(root, "the top level", allowed: ["redis", "stream", "ledger", "cache", "admin", "rules", "warm"]) else { return }
         for (key, value) in mapping {
             switch key.string ?? "" {
@@ -191,7 +228,8 @@ struct Reader {
             }
         }
         configuration.redis = redis
-        configuration.redisCluster = seeds
+        // Only a section that names the cluster changes it (a variable may set one other key).
+        if section.contains(where: { $0.0.string == "cluster" }) { configuration.redisCluster = seeds }
     }
 
     private mutating func readStream(_ node: Node, into worker: inout WorkerConfiguration) {
@@ -276,17 +314,19 @@ struct Reader {
                     continue
                 }
                 warm.recordCoalesced = value
-            case "predictive": warm.predictive = readPredictive(item)
+            case "predictive": warm.predictive = readPredictive(item, over: warm.predictive)
             default: break
             }
         }
     }
 
-    private mutating func readPredictive(_ node: Node) -> PredictiveWarmSettings? {
-        guard let section = mapping(node, "warm.predictive", allowed: ["base_url", "min_per_minute", "max_per_tag"]) else { return nil }
-        var baseURL: String?
-        var minimum: Double?
-        var maximum: Int?
+    /// The `warm.predictive` section, its keys over those of `existing` (the file's, when a variable
+    /// sets one key).
+    private mutating func readPredictive(_ node: Node, over existing: PredictiveWarmSettings?) -> PredictiveWarmSettings? {
+        guard let section = mapping(node, "warm.predictive", allowed: ["base_url", "min_per_minute", "max_per_tag"]) else { return existing }
+        var baseURL = existing?.baseURL
+        var minimum = existing?.minimumPerMinute
+        var maximum = existing?.maximumPerTag
         for (name, item) in section {
             switch name.string ?? "" {
             case "base_url":
@@ -311,7 +351,7 @@ struct Reader {
         }
         guard let baseURL else {
             // A base_url that is there but wrong has its own problem already.
-            if section.contains(where: { $0.0.string == "base_url" }) { return nil }
+            if section.contains(where: { $0.0.string == "base_url" }) { return existing }
             problem(node, "warm.predictive needs base_url: where recorded paths are requested, e.g. \"http://127.0.0.1:8080\"")
             return nil
         }

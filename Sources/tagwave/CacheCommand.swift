@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TagwaveCache
+import TagwaveConfig
 import TagwaveRedis
 
 /// `tagwave cache get|set|invalidate|stats|demand`: for operators debugging a live cache.
@@ -14,13 +15,17 @@ struct CacheCommand: AsyncParsableCommand {
 
     struct CacheOptions: ParsableArguments {
         @OptionGroup var redis: RedisOptions
-        @Option(help: "Key prefix of the cache.") var prefix = "tw"
+        @Option(help: "Key prefix of the cache (default: the configuration's cache.prefix, else tw).") var prefix: String?
+
+        /// The configuration's cache (prefix, TTL classes, environment), `--prefix` over it.
+        func configuration() throws -> CacheConfiguration {
+            var configuration = try redis.settings().cache
+            if let prefix { configuration.prefix = prefix }
+            return configuration
+        }
 
         func cache() throws -> TaggedCache {
-            var configuration = CacheConfiguration()
-            configuration.prefix = prefix
-            configuration.ttlPolicy = try CacheTTLPolicy.fromEnvironment(ProcessInfo.processInfo.environment)
-            return TaggedCache(redis: try redis.client(label: "tagwave.cache"), configuration: configuration, logger: Logger(label: "tagwave.cache"))
+            TaggedCache(redis: try redis.client(label: "tagwave.cache"), configuration: try configuration(), logger: Logger(label: "tagwave.cache"))
         }
     }
 
@@ -135,7 +140,7 @@ struct CacheCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let redis = try options.redis.client(label: "tagwave.cache")
-                let forecasts = try await DemandForecaster(redis: redis, prefix: options.prefix)
+                let forecasts = try await DemandForecaster(redis: redis, prefix: try options.configuration().prefix)
                     .forecast(tags: tags, minimumPerMinute: minPerMinute, limit: limit)
                 if json {
                     let rows = zip(tags, forecasts).map { DemandRow(tag: $0, targets: $1) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import TagwaveConfig
 import TagwaveRedis
 
 /// Where Redis is for `tagwave cache` and `tagwave publish`, read like the worker reads it:
@@ -15,9 +16,13 @@ struct RedisOptions: ParsableArguments {
         help: "redis://[user:password@]host:port/db (default: the configuration's, REDIS_URL or 127.0.0.1:6379).")
     var url: String?
 
+    /// The configuration these options name, `--redis-url` over its Redis.
+    func settings() throws -> TagwaveConfiguration {
+        try OperationsOptions.settings(config: config, redisURL: url)
+    }
+
     /// A client of the one server, or of the cluster, these settings name.
     func client(label: String) throws -> any RedisCommanding {
-        OperationsOptions.client(
-            try OperationsOptions.settings(config: config, redisURL: url), logger: Logger(label: label))
+        OperationsOptions.client(try settings(), logger: Logger(label: label))
     }
 }

@@ -65,6 +65,46 @@ struct ConfigurationTests {
         #expect(problems.first?.description.hasPrefix("\(path):1:") == true)
     }
 
+    @Test func everySettingOfTheSectionsHasAVariableThatWinsOverTheFile() throws {
+        let path = try write("""
+            redis: { cluster: ["redis://10.0.0.1:7000"] }
+            stream: { batch_size: 100, delivery_limit: 3 }
+            warm:
+              predictive: { base_url: "http://app:8080", max_per_tag: 4 }
+            """)
+        let settings = try ConfigurationLoader.load(path: path, environment: [
+            "TAGWAVE_STREAM_BATCH_SIZE": "250", "TAGWAVE_STREAM_CLAIM_IDLE_MS": "9000", "TAGWAVE_LEDGER_RETENTION_DAYS": "7",
+            "TAGWAVE_CACHE_PREFIX": "app", "TAGWAVE_WARM_DELAY_MS": "40", "TAGWAVE_WARM_PREDICTIVE_MIN_PER_MINUTE": "0.25",
+            "TAGWAVE_REDIS_POOL_SIZE": "9", "TAGWAVE_ADMIN_BIND": "off", "TAGWAVE_LOG_LEVEL": "debug", "TAGWAVE_CONFIG": path,
+            "TAGWAVE_STREAM_GROUP": "",  // empty: ignored
+        ], consumer: "h")
+        #expect(settings.worker.batchSize == 250 && settings.worker.deliveryLimit == 3 && settings.worker.claimIdle == .milliseconds(9000))
+        #expect(settings.worker.group == "invalidators")
+        #expect(settings.retentionDays == 7 && settings.cache.prefix == "app" && settings.warm.delay == .milliseconds(40))
+        #expect(settings.warm.predictive == {
+            var predictive = PredictiveWarmSettings(baseURL: "http://app:8080")
+            predictive.minimumPerMinute = 0.25
+            predictive.maximumPerTag = 4
+            return predictive
+        }())
+        #expect(settings.redis.poolSize == 9 && settings.redisCluster.map(\.port) == [7000], "one redis key leaves the cluster alone")
+        #expect(settings.adminBind == nil)
+    }
+
+    @Test func aBadOrUnknownSettingVariableIsRefusedWithItsName() throws {
+        let path = try write("stream: { name: events }")
+        let problems = ConfigurationLoader.check(path: path, environment: [
+            "TAGWAVE_STREAM_BATCH_SIZE": "lots", "TAGWAVE_STREAM_BATCH_SISE": "10", "TAGWAVE_WARM_PREDICTIVE_MAX_PER_TAG": "3",
+        ])
+        #expect(problems.map(\.description) == [
+            "TAGWAVE_STREAM_BATCH_SISE: unknown key `batch_sise` in stream (did you mean `batch_size`?); known keys: "
+                + "batch_size, block_ms, claim_idle_ms, concurrency, consumer, delivery_limit, group, idle_consumer_timeout_s, "
+                + "max_payload_bytes, name, retry_initial_ms, retry_max_ms, trim_interval_s",
+            "TAGWAVE_STREAM_BATCH_SIZE: stream.batch_size must be a whole number",
+            #"TAGWAVE_WARM_PREDICTIVE_MAX_PER_TAG: warm.predictive needs base_url: where recorded paths are requested, e.g. "http://127.0.0.1:8080""#,
+        ])
+    }
+
     @Test func predictiveWarmingNamesItsBaseURLAndThresholds() throws {
         let path = try write("""
             warm:
