@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import TagwaveCache
+import TagwaveHealth
 import TagwavePublisher
 import TagwaveRedis
 import UnixSignals
@@ -54,12 +55,16 @@ struct ClassroomSessions: AsyncParsableCommand {
         var demandConfiguration = DemandConfiguration(prefix: prefix)
         demandConfiguration.halfLife = .seconds(demandHalfLifeSeconds)
         let demand = DemandRecorder(redis: redis, configuration: demandConfiguration, logger: logger)
+        // The seed's startMonitoring(30000): CACHE_HEALTH_CHECK_INTERVAL milliseconds between checks.
+        let checkInterval = environment["CACHE_HEALTH_CHECK_INTERVAL"].flatMap(Int.init).map { max($0, 100) } ?? 30_000
+        let health = CacheHealthMonitor(
+            cache: cache, stream: stream, interval: .milliseconds(checkInterval), logger: logger)
         let publisher = try Publisher(
             redis: redis, configuration: PublisherConfiguration(stream: stream, spoolPath: spool), logger: logger)
         let store = try await SessionStore.open(path: database)
         let application = Application(
             router: SessionsAPI.router(
-                store: store, cache: cache, demand: demand, publisher: publisher, invalidateOnWrite: invalidateOnWrite, logger: logger),
+                store: store, cache: cache, demand: demand, health: health, publisher: publisher, invalidateOnWrite: invalidateOnWrite, logger: logger),
             configuration: ApplicationConfiguration(
                 address: .hostname(host, port: port), serverName: "classroom-sessions"),
             onServerRunning: { channel in
@@ -70,7 +75,9 @@ struct ClassroomSessions: AsyncParsableCommand {
             logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: PublisherDrain(publisher: publisher)), .init(service: application)],
+                services: [
+                    .init(service: PublisherDrain(publisher: publisher)), .init(service: health), .init(service: application),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await demand.flush()

@@ -4,14 +4,15 @@ import Logging
 import NIOCore
 import Synchronization
 import TagwaveCache
+import TagwaveHealth
 import TagwavePublisher
 
 /// The seed's classroom sessions API: `GET /sessions?teacher=ID` (cached), `POST /sessions`
 /// (written to SQLite, then `session.created` is published).
 enum SessionsAPI {
     static func router(
-        store: SessionStore, cache: TaggedCache, demand: DemandRecorder, publisher: Publisher, invalidateOnWrite: Bool,
-        logger: Logger
+        store: SessionStore, cache: TaggedCache, demand: DemandRecorder, health: CacheHealthMonitor, publisher: Publisher,
+        invalidateOnWrite: Bool, logger: Logger
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let sessions = router.group("sessions")
@@ -42,6 +43,11 @@ enum SessionsAPI {
             try json(["databaseReads": store.reads.load(ordering: .relaxed)])
         }
         router.get("health") { _, _ in "ok" }
+        // The seed's cacheHealthMonitor.checkHealth(): this service's hit and error rates, Redis, the stream's lag.
+        router.get("health/cache") { _, _ -> Response in
+            let report = await health.checkHealth()
+            return try json(report, status: report.overall == .unhealthy ? .serviceUnavailable : .ok)
+        }
         return router
     }
 

@@ -23,7 +23,8 @@ public final class TaggedCache: Sendable {
     public let configuration: CacheConfiguration
     /// Its counters.
     public let statistics = CacheStatistics()
-    let redis: any RedisCommanding
+    /// The Redis it stores entries in (one server or a cluster).
+    public let redis: any RedisCommanding
     let keys: CacheKeys
     let logger: Logger
     let memory: MemoryTier?
@@ -49,6 +50,14 @@ public final class TaggedCache: Sendable {
     ///   - tags: the tags the entry is expected under; with them the read is one round trip.
     /// - Throws: ``CacheError`` when Redis fails or the value does not decode as `T`.
     public func get<T: Codable & Sendable>(_ key: String, as type: T.Type = T.self, tags: [String] = []) async throws -> T? {
+        try await get(key, as: type, tags: tags, countingMisses: true)
+    }
+
+    /// ``get(_:as:tags:)`` for a caller that follows a miss with ``getOrSet(_:tags:ttl:factory:)``
+    /// (the response cache middleware), which counts the miss itself: one request, one read.
+    package func get<T: Codable & Sendable>(
+        _ key: String, as type: T.Type = T.self, tags: [String] = [], countingMisses: Bool
+    ) async throws -> T? {
         try validate(key: key, tags: tags)
         if let value = memory?.get(key, as: T.self) {
             statistics.count(\.hits)
@@ -63,7 +72,7 @@ public final class TaggedCache: Sendable {
             throw CacheError(.redis, "cache read of \(key) failed: \(error)", underlying: error)
         }
         guard case .fresh(let entry) = lookup.state else {
-            statistics.count(\.misses)
+            if countingMisses { statistics.count(\.misses) }
             return nil
         }
         statistics.count(\.hits)

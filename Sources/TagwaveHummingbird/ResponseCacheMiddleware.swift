@@ -73,7 +73,7 @@ public struct ResponseCacheMiddleware<Context: RequestContext>: RouterMiddleware
             // Fresh for the TTL, then gone: the next request recomputes it.
             let cached: CachedResponse?
             do {
-                cached = try await cache.get(key, as: CachedResponse.self, tags: tags)
+                cached = try await cache.get(key, as: CachedResponse.self, tags: tags, countingMisses: false)
             } catch {
                 return try await unavailable(key, error, request: request, context: context, next: next)
             }
@@ -89,8 +89,8 @@ public struct ResponseCacheMiddleware<Context: RequestContext>: RouterMiddleware
         let previous = "\(key)#\(now / period - 1)"
         let found: (current: CachedResponse?, previous: CachedResponse?)
         do {
-            let entry = try await cache.get(current, as: CachedResponse.self, tags: tags)
-            found = (entry, entry == nil ? try await cache.get(previous, as: CachedResponse.self, tags: tags) : nil)
+            let entry = try await cache.get(current, as: CachedResponse.self, tags: tags, countingMisses: false)
+            found = (entry, entry == nil ? try await cache.get(previous, as: CachedResponse.self, tags: tags, countingMisses: false) : nil)
         } catch {
             return try await unavailable(key, error, request: request, context: context, next: next)
         }

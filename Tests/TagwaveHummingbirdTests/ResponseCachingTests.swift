@@ -118,6 +118,21 @@ struct ResponseCachingTests {
         }
     }
 
+    @Test func theServicesCacheHealthJudgesItsOwnReads() async throws {
+        try await RedisServer.with { server in
+            let service = try await ExampleService.start(redisURL: server.url)
+            defer { service.stop() }
+            _ = try await service.get("/sessions?teacher=t1")
+            _ = try await service.get("/sessions?teacher=t1")
+            let health = try await service.get("/health/cache")
+            let json = try #require(health.json)
+            #expect(health.status == .ok, "\(health.body)")
+            #expect(json["cache"]?["hitRateSource"] == .string("cache"), "the service's own counters: \(health.body)")
+            #expect(json["cache"]?["hits"] == .number("1") && json["cache"]?["misses"] == .number("1"), "\(health.body)")
+            #expect(json["redis"]?["connected"] == .bool(true))
+        }
+    }
+
     @Test func redisDownAnswersUncached() async throws {
         try await RedisServer.with { server in
             let service = try await ExampleService.start(redisURL: server.url)
