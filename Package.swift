@@ -174,6 +174,7 @@ let package = Package(
                 "TagwaveEvents",
                 "TagwaveCache",
                 "TagwaveWorker",
+                "TagwaveHealth",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
@@ -350,7 +351,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TagwaveConfigTests",
-            dependencies: ["TagwaveConfig", "TagwaveWorker", "TagwaveRedis", "TagwaveCache", "TagwaveEvents"],
+            dependencies: ["TagwaveConfig", "TagwaveWorker", "TagwaveRedis", "TagwaveCache", "TagwaveEvents", "TagwaveHealth"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

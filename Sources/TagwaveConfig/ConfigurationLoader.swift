@@ -1,5 +1,6 @@
 import Foundation
 import TagwaveCache
+import TagwaveHealth
 import TagwaveEvents
 import TagwaveRedis
 import TagwaveWorker
@@ -65,7 +66,7 @@ public enum ConfigurationLoader {
     }
 
     /// The sections whose keys `TAGWAVE_<SECTION>_<KEY>` variables set.
-    static let variableSections = ["redis", "stream", "ledger", "cache", "admin", "warm"]
+    static let variableSections = ["redis", "stream", "ledger", "cache", "admin", "warm", "health"]
 
     /// Applies `TAGWAVE_<SECTION>_<KEY>=value` (and `TAGWAVE_WARM_PREDICTIVE_<KEY>`) as if the file
     /// said `section: { key: value }`, through the same reader: a bad value or an unknown key is a
@@ -160,7 +161,7 @@ struct Reader {
 
     /// Reads a composed document (the file's, or one an environment variable stands for).
     mutating func read(root: Node, into configuration: inout TagwaveConfiguration) {
-        guard let mapping = mapping(root, "the top level", allowed: ["redis", "stream", "ledger", "cache", "admin", "rules", "warm"]) else { return }
+        guard let mapping = mapping(root, "the top level", allowed: ["redis", "stream", "ledger", "cache", "admin", "rules", "warm", "health"]) else { return }
         for (key, value) in mapping {
             switch key.string ?? "" {
             case "redis": readRedis(value, into: &configuration)
@@ -180,6 +181,7 @@ struct Reader {
                 }
             case "rules": configuration.rules = readRules(value)
             case "warm": readWarm(value, into: &configuration.warm)
+            case "health": readHealth(value, into: &configuration.health)
             default: break
             }
         }
@@ -359,6 +361,28 @@ struct Reader {
         settings.minimumPerMinute = minimum
         settings.maximumPerTag = maximum
         return settings
+    }
+
+    /// `health:`: per figure `warning/critical` (the names of `tagwave health --threshold`, with `_`
+    /// or `-`), and the minimum reads and operations a rate is judged over.
+    private mutating func readHealth(_ node: Node, into thresholds: inout HealthThresholds) {
+        let figures = HealthThresholds.names + HealthThresholds.names.map { $0.replacingOccurrences(of: "-", with: "_") }
+        guard let section = mapping(node, "health", allowed: Set(figures + ["minimum_reads", "minimum_operations"])) else { return }
+        for (name, item) in section {
+            let key = name.string ?? ""
+            switch key {
+            case "minimum_reads": if let value = integer(item, "health.minimum_reads", min: 1) { thresholds.minimumReads = value }
+            case "minimum_operations":
+                if let value = integer(item, "health.minimum_operations", min: 1) { thresholds.minimumOperations = value }
+            default:
+                guard let levels = string(item, "health.\(key)") else { continue }
+                do {
+                    try thresholds.set(key.replacingOccurrences(of: "_", with: "-"), levels)
+                } catch {
+                    problem(item, "health.\(key): \(error)")
+                }
+            }
+        }
     }
 
     /// A `warm:` target the daemon can warm: an `http://` URL (it has no Swift closures, and no TLS).

@@ -1,4 +1,5 @@
 import TagwaveCache
+import TagwaveHealth
 import TagwaveEvents
 import TagwaveRedis
 import TagwaveWorker
@@ -52,6 +53,8 @@ public struct TagwaveConfiguration: Sendable {
     public var rules: [InvalidationRule]
     /// The `warm:` section: how the daemon's warmer delays, coalesces, limits and retries.
     public var warm: WarmSettings
+    /// The `health:` section: the levels the admin server's `/health` and `tagwave health` judge by.
+    public var health: HealthThresholds
     /// The file it was read from (nil when built from defaults).
     public var file: String?
 
@@ -66,6 +69,7 @@ public struct TagwaveConfiguration: Sendable {
         adminToken = nil
         rules = []
         warm = WarmSettings()
+        health = HealthThresholds()
         file = nil
     }
 }

@@ -28,7 +28,9 @@ struct HealthCommand: AsyncParsableCommand {
 
     func run() async throws {
         let report: HealthReport = try await runningOperation {
-            var thresholds = HealthThresholds()
+            let settings = try options.settings()
+            // The configuration's health: section, each --threshold over it.
+            var thresholds = settings.health
             for setting in threshold {
                 let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
                 guard parts.count == 2 else {
@@ -38,7 +40,6 @@ struct HealthCommand: AsyncParsableCommand {
                 }
                 try thresholds.set(parts[0], parts[1])
             }
-            let settings = try options.settings()
             let logger = Logger(label: "tagwave.health")
             let redis = OperationsOptions.client(settings, logger: logger)
             var ledgerProblem: String?

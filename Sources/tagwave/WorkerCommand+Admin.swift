@@ -23,6 +23,7 @@ extension WorkerCommand {
         var configuration: AdminConfiguration
         do {
             configuration = try AdminConfiguration(bind: bind, token: settings.adminToken)
+            configuration.thresholds = settings.health
         } catch {
             throw CommandError(message: error.description, code: ExitCodes.configError)
         }

@@ -105,6 +105,16 @@ struct AuditAndStatusCommandTests {
                 "health", "--threshold", "dead-letters=0/0", "--threshold", "hit-rate=0/0", "--threshold",
                 "latency=5000/5000")
             #expect(strict.status == 2 && strict.lines.first == "unhealthy")
+
+            // The configuration's health: section is what it judges by (the admin server's /health
+            // too), each --threshold over it.
+            let lenient = f.directory.appendingPathComponent("lenient.yaml").path
+            try (try String(contentsOfFile: f.config, encoding: .utf8)
+                + "\nhealth: { dead_letters: \"5/10\", latency: \"5000/5000\", hit_rate: \"0/0\" }\n")
+                .write(toFile: lenient, atomically: true, encoding: .utf8)
+            let configured = try await f.run(["health", "--config", lenient])
+            #expect(configured.status == 0, "\(configured)")
+            #expect(try await f.run(["health", "--config", lenient, "--threshold", "dead-letters=0/0"]).status == 2)
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import TagwaveCache
 import TagwaveConfig
 import TagwaveEvents
+import TagwaveHealth
 import TagwaveRedis
 import TagwaveWorker
 import Testing
@@ -103,6 +104,26 @@ struct ConfigurationTests {
             "TAGWAVE_STREAM_BATCH_SIZE: stream.batch_size must be a whole number",
             #"TAGWAVE_WARM_PREDICTIVE_MAX_PER_TAG: warm.predictive needs base_url: where recorded paths are requested, e.g. "http://127.0.0.1:8080""#,
         ])
+    }
+
+    @Test func theHealthSectionSetsTheLevelsHealthIsJudgedBy() throws {
+        let path = try write("""
+            health: { lag: "1000/20000", dead_letters: "5/50", hit-rate: "90/70", minimum_reads: 20 }
+            """)
+        let health = try ConfigurationLoader.load(path: path, environment: ["TAGWAVE_HEALTH_LATENCY": "5/25"], consumer: "h").health
+        #expect(health.consumerLag == .init(warning: 1000, critical: 20000) && health.deadLetters == .init(warning: 5, critical: 50))
+        #expect(health.hitRate == .init(warning: 90, critical: 70) && health.minimumReads == 20)
+        #expect(health.redisLatencyMilliseconds == .init(warning: 5, critical: 25))
+        #expect(health.pending == HealthThresholds().pending)
+
+        let problems = ConfigurationLoader.check(path: try write("""
+            health:
+              lag: 1000
+              lagg: "1/2"
+            """))
+        #expect(problems.count == 2)
+        #expect(problems.first { $0.line == 2 }?.message.contains("health.lag: threshold lag=1000: write warning/critical, e.g. lag=10000/100000") == true)
+        #expect(problems.first { $0.line == 3 }?.message.contains("unknown key `lagg` in health (did you mean `lag`?)") == true)
     }
 
     @Test func predictiveWarmingNamesItsBaseURLAndThresholds() throws {
