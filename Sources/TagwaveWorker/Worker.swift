@@ -225,7 +225,11 @@ public final class Worker: Service, Sendable {
             block = max(.milliseconds(1), min(block, wait))
         }
         let entries = try await read(id: ">", block: block)
-        if !entries.isEmpty {
+        if entries.isEmpty {
+            // A quiet stream: let the commits in flight finish now, so that one that failed (an XACK
+            // lost with its connection) is retried at once rather than at the next batch or claim pass.
+            try await state.commits.drain()
+        } else {
             // A full batch means more are waiting: read and invalidate the next one while this one commits.
             try await handle(
                 entries.map { ($0, 1) }, retries: &state.retries, commits: &state.commits,
