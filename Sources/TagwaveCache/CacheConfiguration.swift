@@ -27,6 +27,14 @@ public struct CacheConfiguration: Sendable {
     /// What `getOrSet` does when Redis is unreachable.
     public var onRedisFailure: RedisFailurePolicy = .callFactory
     /// The in-process memory tier; nil (the default) disables it.
+    ///
+    /// Its coherence is that of Pub/Sub: an invalidation evicts this process's copies before
+    /// `invalidate` returns, and other processes' copies when the message reaches them (a few
+    /// milliseconds; see `anInvalidationEvictsTheMemoryTierOfAnotherProcess`); a process whose
+    /// subscription breaks clears its tier (``TaggedCache/run()``). Until the message arrives, another
+    /// process may still answer an entry written before the invalidation, for at most
+    /// ``MemoryTierConfiguration/maxAge``. Without a memory tier, no reader anywhere gets such an entry
+    /// once `invalidate` has returned.
     public var memoryTier: MemoryTierConfiguration?
     /// The serializer of values.
     public var serializer: any CacheSerializer = JSONCacheSerializer()
