@@ -18,6 +18,17 @@ public final class CacheStatistics: Sendable {
         public var staleServed: Int
         /// Hits answered by the memory tier.
         public var memoryHits: Int
+        /// Reads that went to Redis (memory-tier hits do not), and their time in all, for
+        /// ``averageReadMilliseconds``.
+        public var redisReads: Int = 0
+        /// The time of those reads together, in seconds.
+        public var redisReadSeconds: Double = 0
+
+        /// The mean time of a read that went to Redis, in milliseconds (the seed's
+        /// `avgResponseTime`); nil before the first.
+        public var averageReadMilliseconds: Double? {
+            redisReads == 0 ? nil : redisReadSeconds * 1000 / Double(redisReads)
+        }
 
         /// Hits as a percentage of reads (100 when there were no reads).
         public var hitRate: Double {
@@ -41,5 +52,13 @@ public final class CacheStatistics: Sendable {
 
     func count(_ counter: WritableKeyPath<Snapshot, Int>, by amount: Int = 1) {
         counters.withLock { $0[keyPath: counter] += amount }
+    }
+
+    func countRedisRead(taking duration: Duration) {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        counters.withLock {
+            $0.redisReads += 1
+            $0.redisReadSeconds += seconds
+        }
     }
 }

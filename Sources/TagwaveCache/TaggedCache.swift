@@ -206,7 +206,9 @@ public final class TaggedCache: Sendable {
         let mark = memory?.generation
         var commands = [RedisCommand("GET", RedisArgument(keys.entry(key)))]
         commands += tags.map { RedisCommand("GET", RedisArgument(keys.version($0))) }
+        let started = ContinuousClock.now
         let replies = try await redis.pipeline(commands)
+        statistics.countRedisRead(taking: ContinuousClock.now - started)
         if let message = replies.first(where: { $0.errorMessage != nil })?.errorMessage {
             throw CacheError(.redis, "Redis refused a cache read of \(key): \(message)")
         }

@@ -73,9 +73,12 @@ public final class CacheHealthMonitor: Service, Sendable {
         let since = previous?.counters
         func delta(_ path: WritableKeyPath<CacheStatistics.Snapshot, Int>) -> Int { counters[keyPath: path] - (since?[keyPath: path] ?? 0) }
         var interval = counters
-        for path: WritableKeyPath<CacheStatistics.Snapshot, Int> in [\.hits, \.misses, \.sets, \.invalidations, \.errors, \.staleServed, \.memoryHits] {
+        for path: WritableKeyPath<CacheStatistics.Snapshot, Int> in [
+            \.hits, \.misses, \.sets, \.invalidations, \.errors, \.staleServed, \.memoryHits, \.redisReads,
+        ] {
             interval[keyPath: path] = delta(path)
         }
+        interval.redisReadSeconds = counters.redisReadSeconds - (since?.redisReadSeconds ?? 0)
         sample.hits = interval.hits
         sample.misses = interval.misses
         sample.hitRate = interval.hitRate
@@ -84,6 +87,7 @@ public final class CacheHealthMonitor: Service, Sendable {
         sample.errorRateSource = .cache
         sample.totalOperations = interval.hits + interval.misses + interval.sets + interval.invalidations
         sample.errorRateBasis = sample.totalOperations
+        sample.averageReadMilliseconds = interval.averageReadMilliseconds
         let report = evaluator.evaluate(sample, previous: previous?.sample)
         state.withLock {
             $0.previous = (sample, counters)

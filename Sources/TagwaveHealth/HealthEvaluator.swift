@@ -156,7 +156,7 @@ public struct HealthEvaluator: Sendable {
                 hits: sample.hits,
                 misses: sample.misses, totalOperations: sample.totalOperations ?? sample.reads,
                 hitRateSource: sample.hitRateSource,
-                errorRateSource: sample.errorRateSource),
+                errorRateSource: sample.errorRateSource, avgResponseTime: sample.averageReadMilliseconds.map(Self.rounded)),
             stream: HealthReport.Stream(
                 name: sample.stream, group: sample.group, length: sample.streamLength, lag: sample.consumerLag,
                 pending: sample.pending,

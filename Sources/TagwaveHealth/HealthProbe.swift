@@ -63,6 +63,7 @@ public struct HealthProbe: Sendable {
             sample.errorRateSource = .cache
             sample.totalOperations = statistics.hits + statistics.misses + statistics.sets + statistics.invalidations
             sample.errorRateBasis = sample.totalOperations
+            sample.averageReadMilliseconds = statistics.averageReadMilliseconds
         }
         if let ledger {
             do {

@@ -102,13 +102,18 @@ public struct HealthReport: Sendable, Hashable, Codable {
         public var hitRateSource: HealthSample.RateSource?
         /// Where the error rate came from: `cache` or `ledger` (dead-lettered events).
         public var errorRateSource: HealthSample.RateSource?
+        /// The mean time of a cache read that went to Redis, in milliseconds (the seed's
+        /// `avgResponseTime`); only from a cache's own counters.
+        public var avgResponseTime: Double?
 
         /// Cache figures.
         public init(
             hitRate: Double? = nil, errorRate: Double? = nil, hits: Int? = nil, misses: Int? = nil,
             totalOperations: Int? = nil,
-            hitRateSource: HealthSample.RateSource? = nil, errorRateSource: HealthSample.RateSource? = nil
+            hitRateSource: HealthSample.RateSource? = nil, errorRateSource: HealthSample.RateSource? = nil,
+            avgResponseTime: Double? = nil
         ) {
+            self.avgResponseTime = avgResponseTime
             self.hitRate = hitRate
             self.errorRate = errorRate
             self.hits = hits
@@ -127,6 +132,7 @@ public struct HealthReport: Sendable, Hashable, Codable {
             try container.encode(totalOperations, forKey: .totalOperations)
             try container.encode(hitRateSource, forKey: .hitRateSource)
             try container.encode(errorRateSource, forKey: .errorRateSource)
+            try container.encode(avgResponseTime, forKey: .avgResponseTime)
         }
     }
 

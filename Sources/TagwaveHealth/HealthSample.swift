@@ -59,6 +59,8 @@ public struct HealthSample: Sendable, Hashable {
     public var errorRateBasis: Int?
     /// Cache operations counted (reads, writes, invalidations), when a cache's counters were given.
     public var totalOperations: Int?
+    /// The mean time of a cache read that went to Redis, in milliseconds (a cache's own counters).
+    public var averageReadMilliseconds: Double?
     /// Open dead letters (ledger).
     public var deadLetters: Int?
     /// Events recorded per second over the last minute (ledger).

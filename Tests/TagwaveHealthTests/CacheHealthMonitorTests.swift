@@ -31,6 +31,8 @@ struct CacheHealthMonitorTests {
             #expect(bad.cache.hitRate == 10 && bad.cache.hitRateSource == .cache)
             #expect(bad.reasons.contains { $0.message.contains("cache hit rate is 10 % over 20 reads") })
             #expect(bad.redis.connected)
+            // The seed's avgResponseTime: the mean Redis read of the stretch, a fraction of a millisecond here.
+            #expect(bad.cache.avgResponseTime.map { $0 > 0 && $0 < 1000 } == true, "\(bad.cache)")
 
             // The next 30 reads all hit: judged on their own, healthy, whatever came before.
             for _ in 0..<30 { _ = try await cache.get("a", as: Int.self) }

@@ -130,6 +130,7 @@ struct ResponseCachingTests {
             #expect(json["cache"]?["hitRateSource"] == .string("cache"), "the service's own counters: \(health.body)")
             #expect(json["cache"]?["hits"] == .number("1") && json["cache"]?["misses"] == .number("1"), "\(health.body)")
             #expect(json["redis"]?["connected"] == .bool(true))
+            if case .number? = json["cache"]?["avgResponseTime"] {} else { Issue.record("no avgResponseTime: \(health.body)") }
         }
     }
 
