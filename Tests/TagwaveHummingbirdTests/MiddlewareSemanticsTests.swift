@@ -90,6 +90,32 @@ struct MiddlewareSemanticsTests {
         }
     }
 
+    @Test func aCustomKeyAndConditionDecideWhatIsSharedAndWhatIsNotCached() async throws {
+        // The seed's cacheResponse({ key: (req) => `custom:${req.user.id}:…`, condition: … }).
+        var policy = ResponseCachePolicy<BasicRequestContext>()
+        policy.key = { request, _ in "custom:\(request.headers[HTTPField.Name("X-User")!] ?? "anonymous")" }
+        policy.condition = { request, _ in request.method == .get && request.uri.queryParameters["fresh"] == nil }
+        try await withApp(
+            policy: policy,
+            route: { _, call in Self.text("answer \(call)") },
+            test: { client, calls in
+                func expect(_ path: String, user: String, _ cache: String?, _ body: String) async throws {
+                    let response = try await client.execute(
+                        uri: path, method: .get, headers: [HTTPField.Name("X-User")!: user], body: nil)
+                    let answer = (response.headers[HTTPField.Name("X-Cache")!], String(buffer: response.body))
+                    #expect(answer.0 == cache && answer.1 == body, "\(path) as \(user): \(answer)")
+                }
+                try await expect("/item?id=1", user: "u1", "MISS", "answer 1")
+                // One key per user, whatever the path: u1's answer is shared by its own requests only.
+                try await expect("/item?id=2", user: "u1", "HIT", "answer 1")
+                try await expect("/item?id=1", user: "u2", "MISS", "answer 2")
+                // The condition refuses: the route runs, nothing is read or stored.
+                try await expect("/item?id=1&fresh=1", user: "u1", nil, "answer 3")
+                try await expect("/item?id=1", user: "u1", "HIT", "answer 1")
+                #expect(calls.value == 3)
+            })
+    }
+
     @Test func concurrentMissesRunTheRouteOnce() async throws {
         try await withApp(
             route: { _, call in

@@ -97,6 +97,50 @@ struct RedisClientTests {
         }
     }
 
+    @Test func authenticatesWithAPasswordAloneAsTheSeedsRedisPasswordDoes() async throws {
+        try await RedisServer.with(arguments: ["--requirepass", "s3cret"]) { server in
+            let redis = server.client(password: "s3cret")
+            let whoami = try await redis.send(RedisCommand("ACL", "WHOAMI")).string
+            #expect(whoami == "default")
+            await redis.shutdown()
+            let wrong = server.client(password: "nope")
+            let error = await #expect(throws: RedisError.self) { try await wrong.send(RedisCommand("PING")) }
+            #expect(error?.code == .authenticationFailed)
+            #expect(error?.description.contains("nope") == false)
+            await wrong.shutdown()
+        }
+    }
+
+    @Test func aServerThatStopsAnsweringTimesOutAndItsLateReplyIsNeverTakenForTheNextOne() async throws {
+        try await RedisServer.with { server in
+            var configuration = server.configuration()
+            configuration.commandTimeout = .milliseconds(300)
+            configuration.poolSize = 2
+            let redis = RedisClient(configuration: configuration, logger: Logger(label: "test.redis"))
+            #expect(try await redis.send(RedisCommand("PING")).string == "PONG")
+            server.pause()
+            let started = ContinuousClock.now
+            let error = await #expect(throws: RedisError.self) { try await redis.send(RedisCommand("ECHO", "first")) }
+            let waited = ContinuousClock.now - started
+            server.resume()
+            #expect(error?.code == .timeout, "\(String(describing: error))")
+            #expect(waited < .seconds(5), "a 300 ms command timeout took \(waited)")
+            // The frozen server answers "first" late; no later command may take it for its own reply.
+            let deadline = ContinuousClock.now + .seconds(20)
+            var answered: String?
+            while answered == nil, ContinuousClock.now < deadline {
+                answered = try? await redis.send(RedisCommand("ECHO", "second")).string
+                if answered == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(answered == "second")
+            for round in 0..<10 {
+                let echoed = try await redis.send(RedisCommand("ECHO", RedisArgument("r\(round)"))).string
+                #expect(echoed == "r\(round)")
+            }
+            await redis.shutdown()
+        }
+    }
+
     @Test func selectsTheDatabaseOfTheURL() async throws {
         try await RedisServer.with { server in
             let redis = RedisClient(configuration: try RedisConfiguration(url: "redis://127.0.0.1:\(server.port)/3"), logger: Logger(label: "t"))

@@ -100,6 +100,16 @@ public final class RedisServer: @unchecked Sendable {
         process.waitBlocking()
     }
 
+    /// Freezes the server (SIGSTOP): connections are accepted by the kernel, nothing is answered.
+    public func pause() {
+        process?.send(SIGSTOP)
+    }
+
+    /// Lets a paused server run again (SIGCONT).
+    public func resume() {
+        process?.send(SIGCONT)
+    }
+
     /// Starts the server again on the same port and data folder.
     public func restart() async throws {
         kill()
