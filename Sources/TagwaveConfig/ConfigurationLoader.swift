@@ -1,7 +1,7 @@
 import Foundation
 import TagwaveCache
-import TagwaveHealth
 import TagwaveEvents
+import TagwaveHealth
 import TagwaveRedis
 import TagwaveWorker
 import Yams
@@ -10,8 +10,8 @@ import Yams
 public enum ConfigurationLoader {
     /// Loads `path` (or, when nil, `TAGWAVE_CONFIG`, or defaults) and applies the environment.
     ///
-    /// Environment: every single-valued key of the `redis`, `stream`, `ledger`, `cache`, `admin` and
-    /// `warm` sections as `TAGWAVE_<SECTION>_<KEY>` (`TAGWAVE_STREAM_BATCH_SIZE`,
+    /// Environment: every single-valued key of the `redis`, `stream`, `ledger`, `cache`, `admin`,
+    /// `warm` and `health` sections as `TAGWAVE_<SECTION>_<KEY>` (`TAGWAVE_STREAM_BATCH_SIZE`,
     /// `TAGWAVE_WARM_PREDICTIVE_BASE_URL`), checked like the file's values; then `REDIS_URL`,
     /// `REDIS_HOST`, `REDIS_PORT`, `REDIS_USERNAME`, `REDIS_PASSWORD`, `REDIS_DB`, `REDIS_CLUSTER`,
     /// `TAGWAVE_LEDGER`, `TAGWAVE_STREAM`, `TAGWAVE_GROUP`, `TAGWAVE_CONSUMER`, `TAGWAVE_ADMIN_BIND`,

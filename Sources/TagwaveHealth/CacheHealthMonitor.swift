@@ -72,22 +72,23 @@ public final class CacheHealthMonitor: Service, Sendable {
         let previous = state.withLock { $0.previous }
         let since = previous?.counters
         func delta(_ path: WritableKeyPath<CacheStatistics.Snapshot, Int>) -> Int { counters[keyPath: path] - (since?[keyPath: path] ?? 0) }
-        var interval = counters
+        // The counters of the stretch since the previous check.
+        var stretch = counters
         for path: WritableKeyPath<CacheStatistics.Snapshot, Int> in [
             \.hits, \.misses, \.sets, \.invalidations, \.errors, \.staleServed, \.memoryHits, \.redisReads,
         ] {
-            interval[keyPath: path] = delta(path)
+            stretch[keyPath: path] = delta(path)
         }
-        interval.redisReadSeconds = counters.redisReadSeconds - (since?.redisReadSeconds ?? 0)
-        sample.hits = interval.hits
-        sample.misses = interval.misses
-        sample.hitRate = interval.hitRate
+        stretch.redisReadSeconds = counters.redisReadSeconds - (since?.redisReadSeconds ?? 0)
+        sample.hits = stretch.hits
+        sample.misses = stretch.misses
+        sample.hitRate = stretch.hitRate
         sample.hitRateSource = .cache
-        sample.errorRate = interval.errorRate
+        sample.errorRate = stretch.errorRate
         sample.errorRateSource = .cache
-        sample.totalOperations = interval.hits + interval.misses + interval.sets + interval.invalidations
+        sample.totalOperations = stretch.hits + stretch.misses + stretch.sets + stretch.invalidations
         sample.errorRateBasis = sample.totalOperations
-        sample.averageReadMilliseconds = interval.averageReadMilliseconds
+        sample.averageReadMilliseconds = stretch.averageReadMilliseconds
         let report = evaluator.evaluate(sample, previous: previous?.sample)
         state.withLock {
             $0.previous = (sample, counters)

@@ -17,15 +17,18 @@ struct CacheCommand: AsyncParsableCommand {
         @OptionGroup var redis: RedisOptions
         @Option(help: "Key prefix of the cache (default: the configuration's cache.prefix, else tw).") var prefix: String?
 
-        /// The configuration's cache (prefix, TTL classes, environment), `--prefix` over it.
-        func configuration() throws -> CacheConfiguration {
-            var configuration = try redis.settings().cache
+        /// The Redis and the cache (prefix, TTL classes, environment) the configuration names,
+        /// `--redis-url` and `--prefix` over it.
+        func connect() throws -> (redis: any RedisCommanding, cache: CacheConfiguration) {
+            let settings = try redis.settings()
+            var configuration = settings.cache
             if let prefix { configuration.prefix = prefix }
-            return configuration
+            return (OperationsOptions.client(settings, logger: Logger(label: "tagwave.cache")), configuration)
         }
 
         func cache() throws -> TaggedCache {
-            TaggedCache(redis: try redis.client(label: "tagwave.cache"), configuration: try configuration(), logger: Logger(label: "tagwave.cache"))
+            let (redis, configuration) = try connect()
+            return TaggedCache(redis: redis, configuration: configuration, logger: Logger(label: "tagwave.cache"))
         }
     }
 
@@ -139,8 +142,8 @@ struct CacheCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let redis = try options.redis.client(label: "tagwave.cache")
-                let forecasts = try await DemandForecaster(redis: redis, prefix: try options.configuration().prefix)
+                let (redis, cache) = try options.connect()
+                let forecasts = try await DemandForecaster(redis: redis, prefix: cache.prefix)
                     .forecast(tags: tags, minimumPerMinute: minPerMinute, limit: limit)
                 if json {
                     let rows = zip(tags, forecasts).map { DemandRow(tag: $0, targets: $1) }
