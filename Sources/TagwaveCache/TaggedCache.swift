@@ -240,6 +240,17 @@ public final class TaggedCache: Sendable {
     /// Writes an entry under the given tag versions (the versions read before the value was computed).
     @discardableResult
     func write(_ key: String, payload: [UInt8], tags: [(String, String)], ttl: CacheTTL) async throws -> CacheEntry {
+        let (entry, commands) = writeCommands(key, payload: payload, tags: tags, ttl: ttl)
+        let replies = try await redis.pipeline(commands)
+        if let message = replies.first(where: { $0.errorMessage != nil })?.errorMessage {
+            throw CacheError(.redis, "Redis refused a cache write of \(key): \(message)")
+        }
+        statistics.count(\.sets)
+        return entry
+    }
+
+    /// The entry `write` stores and its commands: a `TAGREF` per tag, then the `SET`.
+    func writeCommands(_ key: String, payload: [UInt8], tags: [(String, String)], ttl: CacheTTL) -> (CacheEntry, [RedisCommand]) {
         let fresh = configuration.ttlPolicy.duration(for: ttl)
         let now = Self.nowMilliseconds()
         let expiresAt = now + fresh.wholeMilliseconds + configuration.maxStale.wholeMilliseconds
@@ -259,12 +270,7 @@ public final class TaggedCache: Sendable {
                 arguments: [RedisArgument(entryKey), RedisArgument(expiresAt)])
         }
         commands.append(RedisCommand("SET", RedisArgument(entryKey), RedisArgument(entry.encoded()), "PXAT", RedisArgument(expiresAt)))
-        let replies = try await redis.pipeline(commands)
-        if let message = replies.first(where: { $0.errorMessage != nil })?.errorMessage {
-            throw CacheError(.redis, "Redis refused a cache write of \(key): \(message)")
-        }
-        statistics.count(\.sets)
-        return entry
+        return (entry, commands)
     }
 
     func payload(of entry: CacheEntry) throws -> [UInt8] {
@@ -292,7 +298,7 @@ public final class TaggedCache: Sendable {
 
     /// Keeps a value in the memory tier unless one of its tags was invalidated since `mark` (its
     /// versions were read before the broadcast arrived: the value may predate the invalidation).
-    private func remember(_ key: String, _ value: some Sendable, _ entry: CacheEntry, readAt mark: UInt64?) {
+    func remember(_ key: String, _ value: some Sendable, _ entry: CacheEntry, readAt mark: UInt64?) {
         guard let memory else { return }
         let freshFor = Duration.milliseconds(max(0, entry.freshUntil - Self.nowMilliseconds()))
         memory.set(
