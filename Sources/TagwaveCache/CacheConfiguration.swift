@@ -36,6 +36,8 @@ public struct CacheConfiguration: Sendable {
     /// ``MemoryTierConfiguration/maxAge``. Without a memory tier, no reader anywhere gets such an entry
     /// once `invalidate` has returned.
     public var memoryTier: MemoryTierConfiguration?
+    /// Auto-warming of the keys `getOrSet(…, autoWarm: true)` names; nil (the default) disables it.
+    public var autoWarm: AutoWarmConfiguration?
     /// The serializer of values.
     public var serializer: any CacheSerializer = JSONCacheSerializer()
 
@@ -57,6 +59,23 @@ public struct MemoryTierConfiguration: Sendable, Hashable {
         self.maxEntries = maxEntries
         self.maxBytes = maxBytes
         self.maxAge = maxAge
+    }
+}
+
+/// Auto-warming: after an invalidation of one of its tags, a key cached with
+/// `getOrSet(…, autoWarm: true)` is computed again by the process that cached it (the seed's
+/// `autoWarm` option), so the next reader hits. It needs ``TaggedCache/run()`` running, which hears
+/// every invalidation (the worker's included) on the invalidation channel.
+public struct AutoWarmConfiguration: Sendable, Hashable {
+    /// How long after the invalidation the key is computed again. Default 100 ms.
+    public var delay: Duration
+    /// Keys remembered at most; past it, the first registered is forgotten. Default 1,000.
+    public var maxKeys: Int
+
+    /// Auto-warming with these bounds.
+    public init(delay: Duration = .milliseconds(100), maxKeys: Int = 1_000) {
+        self.delay = delay
+        self.maxKeys = maxKeys
     }
 }
 

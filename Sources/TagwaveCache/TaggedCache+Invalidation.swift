@@ -239,21 +239,26 @@ extension TaggedCache {
         return removed
     }
 
-    /// Keeps the memory tier coherent until the task is cancelled: evicts entries of tags that any
-    /// instance (or the worker) invalidates, and clears the tier whenever the subscription is
-    /// interrupted (messages may have been missed). Returns at once when there is no memory tier.
+    /// Follows every instance's (and the worker's) invalidations until the task is cancelled: keeps
+    /// the memory tier coherent (evicts entries of the invalidated tags, and clears the tier
+    /// whenever the subscription is interrupted, as messages may have been missed) and schedules
+    /// auto-warming. Returns at once when there is neither a memory tier nor auto-warming.
     public func run() async {
-        guard let memory else { return }
+        guard memory != nil || configuration.autoWarm != nil else { return }
         let subscriber = RedisSubscriber(configurations: redis.subscriptionConfigurations, logger: logger)
         for await event in subscriber.events(channels: [keys.invalidationChannel]) {
             switch event {
             case .message(_, let payload):
-                memory.evict(tags: String(decoding: payload, as: UTF8.self).split(separator: "\n").map(String.init))
+                let tags = String(decoding: payload, as: UTF8.self).split(separator: "\n").map(String.init)
+                memory?.evict(tags: tags)
+                autoWarm(afterInvalidationOf: tags)
             case .disconnected(let reason):
-                logger.warning("invalidation broadcasts interrupted; memory tier cleared", metadata: ["error": "\(reason)"])
-                memory.removeAll()
+                if let memory {
+                    logger.warning("invalidation broadcasts interrupted; memory tier cleared", metadata: ["error": "\(reason)"])
+                    memory.removeAll()
+                }
             case .subscribed:
-                memory.removeAll()
+                memory?.removeAll()
             }
             if Task.isCancelled { break }
         }

@@ -29,6 +29,7 @@ public final class TaggedCache: Sendable {
     let logger: Logger
     let memory: MemoryTier?
     private let inflight = Mutex<[String: Task<Lookup, any Error>]>([:])
+    let autoWarmed = Mutex(AutoWarmRegistry())
 
     /// A cache over `redis`.
     ///
@@ -139,11 +140,16 @@ public final class TaggedCache: Sendable {
     /// factory throws while a copy within ``CacheConfiguration/maxStale`` exists, that copy is served
     /// and the error counted. If Redis is unreachable, the factory's value is returned uncached
     /// (``CacheConfiguration/RedisFailurePolicy/callFactory``).
+    ///
+    /// With `autoWarm` (and ``CacheConfiguration/autoWarm`` set, ``run()`` running), this process
+    /// computes the key again after each invalidation of one of `tags`, so that readers keep hitting.
     /// - Throws: the factory's error when there is no stale copy; ``CacheError`` otherwise.
     public func getOrSet<T: Codable & Sendable>(
-        _ key: String, tags: [String] = [], ttl: CacheTTL = .default, factory: @escaping @Sendable () async throws -> T
+        _ key: String, tags: [String] = [], ttl: CacheTTL = .default, autoWarm: Bool = false,
+        factory: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         try validate(key: key, tags: tags)
+        if autoWarm { registerAutoWarm(key, tags: tags, ttl: ttl, factory: factory) }
         if let value = memory?.get(key, as: T.self) {
             statistics.count(\.hits)
             statistics.count(\.memoryHits)
