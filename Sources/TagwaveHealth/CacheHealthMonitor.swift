@@ -80,15 +80,7 @@ public final class CacheHealthMonitor: Service, Sendable {
             stretch[keyPath: path] = delta(path)
         }
         stretch.redisReadSeconds = counters.redisReadSeconds - (since?.redisReadSeconds ?? 0)
-        sample.hits = stretch.hits
-        sample.misses = stretch.misses
-        sample.hitRate = stretch.hitRate
-        sample.hitRateSource = .cache
-        sample.errorRate = stretch.errorRate
-        sample.errorRateSource = .cache
-        sample.totalOperations = stretch.hits + stretch.misses + stretch.sets + stretch.invalidations
-        sample.errorRateBasis = sample.totalOperations
-        sample.averageReadMilliseconds = stretch.averageReadMilliseconds
+        sample.takeRates(of: stretch)
         let report = evaluator.evaluate(sample, previous: previous?.sample)
         state.withLock {
             $0.previous = (sample, counters)

@@ -54,17 +54,7 @@ public struct HealthProbe: Sendable {
         } else {
             sample.redisError = "no Redis configured"
         }
-        if let statistics = cacheStatistics?.snapshot {
-            sample.hits = statistics.hits
-            sample.misses = statistics.misses
-            sample.hitRate = statistics.hitRate
-            sample.hitRateSource = .cache
-            sample.errorRate = statistics.errorRate
-            sample.errorRateSource = .cache
-            sample.totalOperations = statistics.hits + statistics.misses + statistics.sets + statistics.invalidations
-            sample.errorRateBasis = sample.totalOperations
-            sample.averageReadMilliseconds = statistics.averageReadMilliseconds
-        }
+        if let statistics = cacheStatistics?.snapshot { sample.takeRates(of: statistics) }
         if let ledger {
             do {
                 let statistics = try await ledger.statistics()

@@ -1,4 +1,5 @@
 import Foundation
+import TagwaveCache
 
 /// The figures one health check gathered (``HealthProbe/sample()``), before they are judged
 /// (``HealthEvaluator/evaluate(_:previous:)``). A figure that could not be read is nil.
@@ -95,5 +96,20 @@ public struct HealthSample: Sendable, Hashable {
     /// The PING round trip in milliseconds.
     public var redisLatencyMilliseconds: Double? {
         redisLatency.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }
+    }
+}
+
+extension HealthSample {
+    /// Takes the hit and error rates, counts and mean read time from a cache's own counters.
+    mutating func takeRates(of counters: CacheStatistics.Snapshot) {
+        hits = counters.hits
+        misses = counters.misses
+        hitRate = counters.hitRate
+        hitRateSource = .cache
+        errorRate = counters.errorRate
+        errorRateSource = .cache
+        totalOperations = counters.hits + counters.misses + counters.sets + counters.invalidations
+        errorRateBasis = totalOperations
+        averageReadMilliseconds = counters.averageReadMilliseconds
     }
 }
