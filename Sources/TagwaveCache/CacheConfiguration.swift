@@ -80,6 +80,11 @@ public struct AutoWarmConfiguration: Sendable, Hashable {
 }
 
 extension Duration {
+    /// In seconds, fractional.
+    var fractionalSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+
     /// Whole milliseconds, as Redis's `PX`/`PXAT` arguments take them.
     var wholeMilliseconds: Int64 {
         let (seconds, attoseconds) = components

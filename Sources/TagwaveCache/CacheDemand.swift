@@ -24,12 +24,8 @@ public struct DemandConfiguration: Sendable {
         self.prefix = prefix
     }
 
-    var halfLifeSeconds: Double {
-        Double(halfLife.components.seconds) + Double(halfLife.components.attoseconds) / 1e18
-    }
-
     /// The time constant τ of the decay, in seconds: `halfLife / ln 2`.
-    var timeConstantSeconds: Double { halfLifeSeconds / DemandRecorder.ln2 }
+    var timeConstantSeconds: Double { halfLife.fractionalSeconds / DemandRecorder.ln2 }
 }
 
 /// Counts which targets (request paths, say) are asked for under which tags, so that predictive
@@ -158,7 +154,7 @@ public final class DemandRecorder: Sendable {
     /// A tag's demand outlives its last request by ten half-lives (its weight is then below 1/1000),
     /// at least a minute.
     static func keyLifetimeMilliseconds(_ configuration: DemandConfiguration) -> Int64 {
-        max(60_000, Int64(configuration.halfLifeSeconds * 10_000))
+        max(60_000, Int64(configuration.halfLife.fractionalSeconds * 10_000))
     }
 
     /// `DEMAND_RECORD`, verbatim as in docs/cache-protocol.md. KEYS: the tag's demand key. ARGV: the

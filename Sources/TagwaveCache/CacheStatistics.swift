@@ -55,10 +55,9 @@ public final class CacheStatistics: Sendable {
     }
 
     func countRedisRead(taking duration: Duration) {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         counters.withLock {
             $0.redisReads += 1
-            $0.redisReadSeconds += seconds
+            $0.redisReadSeconds += duration.fractionalSeconds
         }
     }
 }

@@ -21,7 +21,6 @@ public final class CacheHealthMonitor: Service, Sendable {
     /// Time between two checks of ``run()``.
     public let interval: Duration
     private let probe: HealthProbe
-    private let followsStream: Bool
     private let statistics: CacheStatistics
     private let evaluator: HealthEvaluator
     private let logger: Logger
@@ -45,9 +44,7 @@ public final class CacheHealthMonitor: Service, Sendable {
         cache: TaggedCache, stream: String? = "events", group: String = "invalidators",
         thresholds: HealthThresholds = HealthThresholds(), interval: Duration = .seconds(30), logger: Logger
     ) {
-        self.probe = HealthProbe(
-            redis: cache.redis, ledger: nil, stream: stream ?? "events", group: group, cacheStatistics: nil, logger: logger)
-        self.followsStream = stream != nil
+        self.probe = HealthProbe(redis: cache.redis, ledger: nil, stream: stream, group: group, logger: logger)
         self.statistics = cache.statistics
         self.evaluator = HealthEvaluator(thresholds: thresholds)
         self.interval = interval
@@ -61,13 +58,6 @@ public final class CacheHealthMonitor: Service, Sendable {
     /// (since the cache was made, at the first), Redis, and the stream.
     public func checkHealth() async -> HealthReport {
         var sample = await probe.sample()
-        if !followsStream {
-            sample.streamLength = nil
-            sample.consumerLag = nil
-            sample.pending = nil
-            sample.consumers = nil
-            sample.streamProblem = nil
-        }
         let counters = statistics.snapshot
         let previous = state.withLock { $0.previous }
         let since = previous?.counters

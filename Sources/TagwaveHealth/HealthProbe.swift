@@ -19,7 +19,7 @@ import TagwaveRedis
 public struct HealthProbe: Sendable {
     let redis: (any RedisCommanding)?
     let ledger: Ledger?
-    let stream: String
+    let stream: String?
     let group: String
     let cacheStatistics: CacheStatistics?
     let logger: Logger
@@ -29,13 +29,14 @@ public struct HealthProbe: Sendable {
     /// - Parameters:
     ///   - redis: the Redis holding the stream and the cache; nil skips Redis (reported unreachable).
     ///   - ledger: the ledger; nil skips the dead-letter and throughput figures.
-    ///   - stream: the stream the workers read.
+    ///   - stream: the stream the workers read; nil skips the stream's figures (a process that
+    ///     publishes none).
     ///   - group: their consumer group.
     ///   - cacheStatistics: a cache instance's counters (in a process that caches); nil uses Redis's
     ///     keyspace hits and misses for the hit rate and the ledger's dead-letter rate for the error rate.
     ///   - logger: where failures to read a figure are logged (debug).
     public init(
-        redis: (any RedisCommanding)?, ledger: Ledger?, stream: String = "events", group: String = "invalidators",
+        redis: (any RedisCommanding)?, ledger: Ledger?, stream: String? = "events", group: String = "invalidators",
         cacheStatistics: CacheStatistics? = nil, logger: Logger
     ) {
         self.redis = redis
@@ -48,7 +49,7 @@ public struct HealthProbe: Sendable {
 
     /// Takes a sample now.
     public func sample() async -> HealthSample {
-        var sample = HealthSample(takenAt: Date(), stream: stream, group: group)
+        var sample = HealthSample(takenAt: Date(), stream: stream ?? "events", group: group)
         if let redis {
             await sampleRedis(redis, into: &sample)
         } else {
@@ -111,6 +112,7 @@ public struct HealthProbe: Sendable {
                 sample.hitRate = hits + misses == 0 ? 100 : Double(hits) * 100 / Double(hits + misses)
                 sample.hitRateSource = .redis
             }
+            guard let stream else { return }
             let replies = try await redis.pipeline([
                 RedisCommand("XINFO", "STREAM", RedisArgument(stream)),
                 RedisCommand("XINFO", "GROUPS", RedisArgument(stream)),
